@@ -1,0 +1,90 @@
+"""The command line: parses arguments, calls one library function, prints."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+import click
+
+from . import __version__
+from .convert import convert as convert_tree
+from .errors import ExtractorError
+from .extract import DEFAULT_MAX_PAGE_BYTES
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C so temporary output is cleaned up."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="extractor")
+def cli():
+    """Turn Exabeam security-content docs trees (Markdown) into typed tables."""
+
+
+@cli.command()
+@click.argument("src", default="samples", type=click.Path(file_okay=False))
+@click.option("-o", "--out", default="out", show_default=True, type=click.Path(), help="Output folder.")
+@click.option("--release", help="Label for every row (default: SRC's folder name).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Worker processes (default: one per core).")
+@click.option("--max-page-bytes", type=click.IntRange(1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True,
+              help="Pages larger than this are reported, not parsed.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any issue was found.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def convert(src, out, release, jobs, max_page_bytes, quiet, as_json, strict, debug):
+    """Convert the docs tree SRC (default: samples/) into Parquet + CSV tables in OUT."""
+    show_bar = not quiet and not as_json and sys.stderr.isatty()
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="pages", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        summary = convert_tree(src, out, release, jobs=jobs, max_page_bytes=max_page_bytes,
+                               progress=progress if show_bar else None)
+    except ExtractorError as exc:
+        if debug:
+            raise
+        raise click.UsageError(str(exc)) from None
+    except (KeyboardInterrupt, _Terminated):
+        click.echo("interrupted; the previous output is unchanged", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    else:
+        _print_summary(summary)
+    if strict and summary.issue_count:
+        sys.exit(1)
+
+
+def _print_summary(summary) -> None:
+    pages = ", ".join(f"{n} {kind}" for kind, n in summary.pages.items())
+    click.echo(f"release {summary.release}: {sum(summary.pages.values())} pages ({pages})")
+    for name, n in summary.rows.items():
+        click.echo(f"  {name:<18} {n:>8} rows")
+    if summary.issues:
+        codes = ", ".join(f"{code} {n}" for code, n in summary.issues.items())
+        click.echo(f"issues: {summary.issue_count} ({codes})")
+    else:
+        click.echo("issues: none")
+    click.echo(f"written to {summary.out}")
+
+
+def main():
+    cli(prog_name="extractor")

@@ -1,0 +1,96 @@
+"""One page in, one PageResult out: read, decode, parse once, extract every table it feeds.
+
+Runs inside worker processes, so it never raises for bad input: whatever is wrong with a
+page becomes an issue row and the page's kind says `unreadable` when nothing could be read.
+"""
+from __future__ import annotations
+
+import os
+
+from . import markdown, pages
+from .issues import issue
+from .pages import PageResult
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+DEFAULT_MAX_PAGE_BYTES = 16 * 1024 * 1024
+# The longest line in any real release is about 1.2 MB (one huge table row).
+HUGE_LINE = 4 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+def is_markdown(path: str) -> bool:
+    return path.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def _longest_line(data: bytes) -> int:
+    longest = start = 0
+    while True:
+        end = data.find(b"\n", start)
+        if end < 0:
+            return max(longest, len(data) - start)
+        longest = max(longest, end - start)
+        start = end + 1
+
+
+def extract_bytes(path: str, data: bytes) -> PageResult:
+    """Parse one Markdown page (its bytes) into records and issues."""
+    result = PageResult(path, "unknown", len(data))
+    try:
+        _extract(result, data)
+    except Exception as exc:  # a bug of ours must cost one page, not the run
+        result.kind = "unreadable"
+        result.rows.clear()
+        result.issues.append(issue(path, None, "unreadable-file",
+                                   f"internal error while reading this page: {type(exc).__name__}: {exc}"))
+    return result
+
+
+def _extract(result: PageResult, data: bytes) -> None:
+    path = result.path
+    if not data.strip():
+        result.issues.append(issue(path, None, "empty-page", "the page is empty"))
+        return
+    if b"\x00" in data[:8192]:
+        result.kind = "unreadable"
+        result.issues.append(issue(path, None, "binary-file", "the file holds binary data (NUL bytes), not Markdown"))
+        return
+    if data.startswith(_BOM):  # a BOM is not damage; offsets below stay those of the body
+        data = data[3:]
+    if len(data) > HUGE_LINE and _longest_line(data) > HUGE_LINE:
+        result.issues.append(issue(path, None, "huge-line",
+                                   f"a line of {_longest_line(data):,} bytes; parsed anyway"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        result.issues.append(issue(path, line, "invalid-utf8",
+                                   f"byte {exc.start:,} (line {line}) is not UTF-8; such bytes read as U+FFFD"))
+        text = data.decode("utf-8", "replace")
+        data = text.encode("utf-8")
+    doc = markdown.parse(text, data)
+    pages.extract(result, doc)
+
+
+def unreadable(path: str, size: int, code: str, message: str) -> PageResult:
+    result = PageResult(path, "unreadable", size)
+    result.issues.append(issue(path, None, code, message))
+    return result
+
+
+def extract_file(path: str, abspath: str, max_bytes: int) -> PageResult:
+    """Read and extract one file of a folder tree (called in worker processes)."""
+    if not is_markdown(path):
+        try:
+            return PageResult(path, "asset", os.path.getsize(abspath))
+        except OSError as exc:
+            return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
+    try:
+        with open(abspath, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                size = os.fstat(fh.fileno()).st_size
+                return unreadable(path, size, "page-too-large",
+                                  f"{size:,} bytes is over the limit of {max_bytes:,} (--max-page-bytes)")
+    except OSError as exc:
+        return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
+    return extract_bytes(path, data)

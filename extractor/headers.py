@@ -1,0 +1,78 @@
+"""Header and label spellings -> canonical meanings: the one alias table.
+
+The docs spell the same column many ways across releases (`Event Types/Parsers`,
+`Activity Types (Legacy Event Type)/Parsers`, `Activity Type(Legacy Event Type)/Parsers`,
+`MITRE TTP`, `MITRE ATT&CK® TTP(s)`, ...). Every spelling is normalized (case, ®, spaces,
+brackets) and matched by what it means. A new spelling is one line here.
+"""
+from __future__ import annotations
+
+import re
+
+# Canonical column meanings, tried in order; the first pattern that matches wins.
+# Patterns see the normalized header: lower case, no ®/™, single spaces.
+COLUMN_ALIASES: list[tuple[str, str]] = [
+    ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?/ ?parsers?"),
+    ("use_case", r"use[ _-]?cases?"),
+    ("mitre_ttps", r"(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)"),
+    ("content", r"content"),
+    ("rules", r"(number of )?rules?( count)?"),
+    ("models", r"(number of )?models?( count)?"),
+    ("activity_types", r"(activity|event) ?types?( ?\(.*\))?"),
+    ("parsers", r"parsers?"),
+    ("vendor", r"vendors?"),
+    ("product", r"products?"),
+]
+_COMPILED = [(name, re.compile(rf"^(?:{rx})$")) for name, rx in COLUMN_ALIASES]
+
+# ATT&CK Enterprise tactics: header spellings -> Navigator shortname.
+TACTICS: dict[str, str] = {
+    "reconnaissance": "reconnaissance",
+    "resource development": "resource-development",
+    "initial access": "initial-access",
+    "execution": "execution",
+    "persistence": "persistence",
+    "privilege escalation": "privilege-escalation",
+    "defense evasion": "defense-evasion",
+    "defense impairment": "defense-evasion",
+    "stealth": "stealth",
+    "credential access": "credential-access",
+    "discovery": "discovery",
+    "lateral movement": "lateral-movement",
+    "collection": "collection",
+    "command and control": "command-and-control",
+    "command & control": "command-and-control",
+    "exfiltration": "exfiltration",
+    "impact": "impact",
+}
+
+# Headings: "Vendor: X", "Product: X", "Use-Case: X", and the matrix title in its spellings
+# (`ATT&CK Matrix for Enterprise`, `MITRE ATT&CK® Framework for Enterprise`).
+VENDOR_LABEL = re.compile(r"^\s*vendor\s*:\s*(.*)$", re.IGNORECASE)
+PRODUCT_LABEL = re.compile(r"^\s*product\s*:\s*(.*)$", re.IGNORECASE)
+USE_CASE_LABEL = re.compile(r"^\s*use[ _-]?case\s*:\s*(.*)$", re.IGNORECASE)
+MATRIX_TITLE = re.compile(r"att&ck.*(matrix|framework)|(matrix|framework).*att&ck", re.IGNORECASE)
+RULES_MODELS_TITLE = re.compile(r"rules?\b.*\bby\b.*\bproduct", re.IGNORECASE)
+PARSER_CONTENT_TITLE = re.compile(r"parser\s*content", re.IGNORECASE)
+
+# Links between the pages of one data source (`[Next Page -->>](2_ds_x.md)`).
+NAV_LINK = re.compile(r"^\W*(next|previous|prev)\s*page\W*$", re.IGNORECASE)
+
+
+def normalize(header: str) -> str:
+    text = header.replace("®", "").replace("™", "").lower()
+    return " ".join(text.split())
+
+
+def meaning(header: str) -> str | None:
+    """Canonical meaning of a column header, or None when unknown."""
+    norm = normalize(header)
+    for name, rx in _COMPILED:
+        if rx.match(norm):
+            return name
+    return None
+
+
+def tactic(header: str) -> str | None:
+    """Navigator shortname of an ATT&CK tactic header, or None."""
+    return TACTICS.get(normalize(header))

@@ -1,0 +1,49 @@
+"""Issue codes: every problem the tool can meet, with its severity and what it means.
+
+An issue is a row (source_path, source_line, severity, code, message). Codes are stable so
+pipelines can filter on them; messages are for people. `error` means data on that page could
+not be read (records may be missing); `warning` means the page is odd but its records are
+whole as far as the page allows.
+"""
+from __future__ import annotations
+
+CODES: dict[str, tuple[str, str]] = {
+    # reading the tree
+    "unreadable-file": ("error", "the file could not be read (permissions, I/O error)"),
+    "binary-file": ("error", "a Markdown file holds binary data"),
+    "invalid-utf8": ("warning", "bytes that are not UTF-8; read with U+FFFD in their place"),
+    "empty-page": ("warning", "the file is empty"),
+    "page-too-large": ("error", "the file is larger than --max-page-bytes; not parsed"),
+    "huge-line": ("warning", "a line longer than any real page has; parsed anyway"),
+    "symlink-outside-tree": ("error", "a symbolic link points outside the tree; not followed"),
+    "symlink-loop": ("error", "a symbolic link that never resolves (a loop or dangling)"),
+    "symlink-dir": ("warning", "a symbolic link to a folder inside the tree; not followed, its pages are read at their real place"),
+    "unreadable-folder": ("error", "a folder could not be listed"),
+    "odd-file-name": ("warning", "a file name with control characters"),
+    # page structure
+    "missing-vendor": ("error", "a data-source page without a `Vendor:` heading"),
+    "missing-product": ("error", "a data-source page without a `Product:` heading"),
+    "empty-vendor": ("warning", "the `Vendor:` heading names no vendor"),
+    "empty-product": ("warning", "the `Product:` heading names no product"),
+    "missing-counts": ("warning", "a data-source page without a counts table"),
+    "orphan-continuation": ("warning", "a continuation page no data-source page leads to"),
+    "unknown-column": ("warning", "a table header nobody knows; that column was not read"),
+    "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),
+    "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),
+    "ragged-row": ("warning", "a table row with fewer or more cells than its header"),
+    "truncated-table": ("error", "the page ends in the middle of a table row"),
+    "extra-counts-row": ("warning", "a counts table with more than one row; only the first is read"),
+    # cells
+    "parser-without-type": ("warning", "parser links with no activity type before them"),
+    "stray-text": ("warning", "text in a cell that belongs to no record"),
+    "bad-ttp": ("warning", "a TTP item that is not `T#### - name`"),
+    "bad-count": ("warning", "a count that is not a whole number"),
+    "bad-content": ("warning", "a Content cell without rule or model counts"),
+    "bad-matrix-link": ("warning", "a matrix cell entry that is not an ATT&CK technique link"),
+    "missing-use-case": ("warning", "a use-case row without a use-case name"),
+}
+
+
+def issue(path: str, line: int | None, code: str, message: str) -> tuple:
+    """An issue row, without the release column."""
+    return (path, line, CODES[code][0], code, message)

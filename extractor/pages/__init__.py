@@ -1,0 +1,84 @@
+"""Page kinds: recognise what a page is by what it contains, and extract its records.
+
+One module per page kind turns a parsed document into rows. File names are only hints: a page
+is a data-source page because it has the data-source tables, wherever it lives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import headers
+from ..markdown import Doc, text_of
+
+
+@dataclass
+class PageResult:
+    path: str
+    kind: str
+    size: int
+    vendor: str | None = None
+    product: str | None = None
+    rows: dict = field(default_factory=dict)  # table name -> [tuple, ...] (no release column)
+    issues: list = field(default_factory=list)
+    next_pages: list = field(default_factory=list)  # pages this one says continue it
+    continues: str | None = None  # for continuation pages: the data-source page they extend
+
+    def add(self, table: str, row: tuple) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+
+def table_kind(header_meanings: list, table, heading_text: str) -> str | None:
+    """What a table holds, judged by its columns' meanings (and the matrix title above it)."""
+    m = set(header_meanings)
+    if "use_case" in m and "types_parsers" in m:
+        return "use_cases"
+    names = [text_of(c) for c in table.header]
+    if headers.MATRIX_TITLE.search(heading_text or "") or (
+        sum(1 for n in names if headers.tactic(n)) >= max(3, len([n for n in names if n]) // 2)
+    ):
+        return "matrix"
+    counts = {"rules", "models", "mitre_ttps", "activity_types", "parsers"}
+    if m and m <= counts and {"rules", "parsers"} <= m:
+        return "counts"
+    if {"activity_types", "rules", "models"} <= m:
+        return "rules_models"
+    return None
+
+
+def classify(doc: Doc) -> tuple[str, list]:
+    """(page kind, [(table, kind, meanings)])."""
+    tables = []
+    for t in doc.tables:
+        meanings = [headers.meaning(text_of(c)) for c in t.header]
+        tables.append((t, table_kind(meanings, t, t.heading.text if t.heading else ""), meanings))
+    kinds = {k for _, k, _ in tables}
+    labels = [h.text for h in doc.headings]
+    has_vendor = any(headers.VENDOR_LABEL.match(x) for x in labels)
+    has_product = any(headers.PRODUCT_LABEL.match(x) for x in labels)
+    if any(headers.RULES_MODELS_TITLE.search(x) for x in labels) or "rules_models" in kinds:
+        return ("correlation_rules" if any("correlation" in x.lower() for x in labels)
+                else "rules_models"), tables
+    if "use_cases" in kinds:
+        if has_vendor or has_product or "counts" in kinds or "matrix" in kinds:
+            return "data_source", tables
+        return "data_source_continuation", tables
+    if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or any(
+        "Name" in c.text and "=" in c.text for c in doc.code[:1]
+    ):
+        return "parser_config", tables
+    if any(headers.USE_CASE_LABEL.match(x) for x in labels if x):
+        return "use_case", tables
+    if any("correlation" in x.lower() for x in labels):
+        return "correlation_rules", tables
+    if doc.tables:
+        return "index", tables
+    return "unknown", tables
+
+
+def extract(result: PageResult, doc: Doc) -> None:
+    from . import datasource
+
+    kind, tables = classify(doc)
+    result.kind = kind
+    if kind in ("data_source", "data_source_continuation"):
+        datasource.extract(result, doc, tables)

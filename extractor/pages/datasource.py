@@ -1,0 +1,176 @@
+"""Data-source pages (`ds_*.md`) and their continuation pages (`2_ds_*.md`, ...).
+
+A main page has `Vendor:` / `Product:` headings, a counts table, a use-case table and the
+ATT&CK matrix; a continuation page has only more use-case rows. Rows of continuation pages
+leave vendor and product empty: the run fills them from the page that leads there (see
+fold.py), because the page itself does not say.
+"""
+from __future__ import annotations
+
+import posixpath
+
+from .. import cells, headers
+from ..issues import issue
+from ..markdown import Doc, text_of
+from . import PageResult
+
+_COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
+
+
+def _label(doc: Doc, rx, result: PageResult, missing: str, empty: str, required: bool):
+    for h in doc.headings:
+        m = rx.match(h.text)
+        if m:
+            # "### Product: [AWS CloudTrail](../ds_x.md)": the link text is the name.
+            value = cells.clean(m.group(1))
+            if not value:
+                result.issues.append(issue(result.path, h.line, empty, f"heading {h.text!r} is empty"))
+                return None
+            return value
+    if required:
+        result.issues.append(issue(result.path, None, missing, f"no heading like {missing.split('-')[1].title()}: X"))
+    return None
+
+
+def _problems(result: PageResult, line: int, code: str, problems: list) -> None:
+    for msg in problems:
+        result.issues.append(issue(result.path, line, code, msg))
+
+
+def _check_row(result: PageResult, table, row, width: int) -> None:
+    if row.missing or row.extra:
+        have = len(row.cells) - row.missing
+        result.issues.append(issue(
+            result.path, row.line, "ragged-row",
+            f"row has {'more' if row.extra else have} cells, header has {width}"
+            + ("; the extra cells were not read" if row.extra else "; missing cells read as empty")))
+
+
+def _nav_row(row, meanings) -> str | None:
+    """A `[Next Page -->>](2_ds_x.md)` line written right under the table becomes a one-cell
+    row in GFM. Return its link target when the row is only that."""
+    filled = [c for c in row.cells if text_of(c)]
+    if len(filled) == 1 and filled[0] is row.cells[0]:
+        url, text = cells.first_link(row.cells[0])
+        if url and headers.NAV_LINK.match(text):
+            return url
+    return None
+
+
+def _resolve(path: str, url: str) -> str:
+    url = url.split("#", 1)[0]
+    return posixpath.normpath(posixpath.join(posixpath.dirname(path), url))
+
+
+def extract(result: PageResult, doc: Doc, tables: list) -> None:
+    main = result.kind == "data_source"
+    vendor = product = None
+    if main:
+        vendor = _label(doc, headers.VENDOR_LABEL, result, "missing-vendor", "empty-vendor", True)
+        product = _label(doc, headers.PRODUCT_LABEL, result, "missing-product", "empty-product", True)
+    result.vendor, result.product = vendor, product
+    path = result.path
+
+    for url, text, _line in doc.links:
+        if headers.NAV_LINK.match(text) and not text.lower().lstrip("<- ").startswith("prev"):
+            result.next_pages.append(_resolve(path, url))
+
+    seen_counts = False
+    for table, kind, meanings in tables:
+        if kind == "counts":
+            if seen_counts or not table.rows:
+                continue
+            seen_counts = True
+            _counts(result, table, meanings, vendor, product)
+        elif kind == "use_cases":
+            _use_cases(result, table, meanings, vendor, product)
+        elif kind == "matrix":
+            _matrix(result, table, vendor, product)
+        else:
+            names = ", ".join(repr(text_of(c)) for c in table.header)
+            result.issues.append(issue(path, table.line, "unknown-table",
+                                       f"table with columns {names} is not a known kind; not read"))
+        if table.truncated:
+            result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
+                                       "truncated-table", "the page ends inside this table row"))
+    if main and not seen_counts:
+        result.issues.append(issue(path, None, "missing-counts", "no counts table (Rules | Models | ...)"))
+
+
+def _counts(result, table, meanings, vendor, product) -> None:
+    row = table.rows[0]
+    _check_row(result, table, row, len(table.header))
+    values = dict.fromkeys(_COUNT_COLUMNS)
+    for meaning, cell in zip(meanings, row.cells):
+        if meaning in values:
+            values[meaning], problems = cells.integer(cell)
+            _problems(result, row.line, "bad-count", problems)
+    for cell, meaning in zip(table.header, meanings):
+        if meaning not in values:
+            result.issues.append(issue(result.path, table.line, "unknown-column",
+                                       f"counts column {text_of(cell)!r} is not known"))
+    if len(table.rows) > 1:
+        result.issues.append(issue(result.path, table.rows[1].line, "extra-counts-row",
+                                   f"counts table has {len(table.rows)} rows"))
+    result.add("products", (vendor, product, *values.values(), result.path, row.line))
+
+
+def _use_cases(result, table, meanings, vendor, product) -> None:
+    path = result.path
+    col = {}
+    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
+        if meaning in ("use_case", "types_parsers", "mitre_ttps", "content") and meaning not in col:
+            col[meaning] = i
+        elif meaning == "activity_types":
+            pass  # 2021 layout: category lists, read by the page-kinds work
+        else:
+            result.issues.append(issue(path, table.line, "unknown-column",
+                                       f"use-case column {text_of(cell)!r} is not known; not read"))
+    width = len(table.header)
+    for row in table.rows:
+        nav = _nav_row(row, meanings)
+        if nav is not None:
+            result.next_pages.append(_resolve(path, nav))
+            continue
+        _check_row(result, table, row, width)
+        line = row.line
+        get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
+        uc_page, use_case = cells.first_link(get("use_case"))
+        use_case = use_case or None
+        if use_case is None:
+            result.issues.append(issue(path, line, "missing-use-case", "row has no use-case name"))
+        if "content" in col:
+            (rules, models, rm_page), problems = cells.content(get("content"))
+            _problems(result, line, "bad-content", problems)
+        else:
+            rules = models = rm_page = None
+        result.add("use_cases", (vendor, product, use_case, rules, models, rm_page, uc_page, path, line))
+
+        pairs, problems = cells.activity_parsers(get("types_parsers"))
+        for msg in problems:
+            code = "parser-without-type" if "no activity type" in msg else "stray-text"
+            result.issues.append(issue(path, line, code, msg))
+        for activity_type, legacy, parser, parser_page in pairs:
+            result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,
+                                            parser, parser_page, path, line))
+        ttps, problems = cells.ttps(get("mitre_ttps"))
+        _problems(result, line, "bad-ttp", problems)
+        for tid, name in ttps:
+            result.add("use_case_ttps", (vendor, product, use_case, tid, name, path, line))
+
+
+def _matrix(result, table, vendor, product) -> None:
+    tactics = [text_of(c) for c in table.header]
+    for i, name in enumerate(tactics):
+        if name and headers.tactic(name) is None:
+            result.issues.append(issue(result.path, table.line, "unknown-tactic",
+                                       f"matrix column {name!r} is not an ATT&CK tactic"))
+    for row in table.rows:
+        _check_row(result, table, row, len(tactics))
+        for i, cell in enumerate(row.cells):
+            links, problems = cells.matrix_links(cell)
+            _problems(result, row.line, "bad-matrix-link", problems)
+            tactic = tactics[i] if i < len(tactics) else None
+            for tid, name, url in links:
+                result.add("attack_matrix", (vendor, product, tactic, tid, name, url,
+                                             result.path, row.line))

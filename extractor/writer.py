@@ -1,0 +1,87 @@
+"""Tables out: pyarrow tables from page results, written as Parquet + CSV, atomically.
+
+The whole dataset is written into a temporary folder beside OUT and then swapped in, so an
+interrupted run leaves the previous OUT whole. Row order is the sorted page path, then the
+order on the page: the same input always gives the same files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from . import schema
+from .errors import OutputNotWritable
+
+MANIFEST = "manifest.json"
+
+
+def build_tables(results: list, extra_issues: list, release: str) -> dict[str, pa.Table]:
+    rows: dict[str, list] = {name: [] for name in schema.TABLES}
+    for r in results:
+        for name, table_rows in r.rows.items():
+            rows[name].extend(table_rows)
+        rows["pages"].append((r.path, r.kind, r.vendor, r.product, r.size, r.continues))
+        rows["issues"].extend(r.issues)
+    rows["issues"].extend(extra_issues)
+    rows["issues"].sort(key=lambda i: (i[0], i[1] or 0, i[3], i[4]))
+    return {name: _table(name, table_rows, release) for name, table_rows in rows.items()}
+
+
+def _table(name: str, rows: list, release: str) -> pa.Table:
+    sch = schema.schema(name)
+    n = len(rows)
+    columns = [pa.array([release] * n, pa.string())]
+    transposed = list(zip(*rows)) if rows else [()] * (len(sch) - 1)
+    for field, values in zip(list(sch)[1:], transposed):
+        columns.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(columns, schema=sch)
+
+
+def _check_out(out: str) -> None:
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise OutputNotWritable(f"{out} exists and is not a folder")
+        if os.listdir(out) and not os.path.exists(os.path.join(out, MANIFEST)):
+            # Never replace a folder we did not write (it could be the docs tree itself).
+            raise OutputNotWritable(f"{out} exists, is not empty and holds no {MANIFEST}: "
+                                    "not an extractor output folder, refusing to replace it")
+
+
+def write(out: str, tables: dict[str, pa.Table], manifest: dict) -> None:
+    out = os.path.abspath(out)
+    _check_out(out)
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=parent)
+    except OSError as exc:
+        raise OutputNotWritable(f"cannot write beside {out}: {exc.strerror or exc}") from None
+    try:
+        for name, table in tables.items():
+            pq.write_table(table, os.path.join(tmp, f"{name}.parquet"))
+            pacsv.write_csv(table, os.path.join(tmp, f"{name}.csv"))
+        with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap(tmp: str, out: str) -> None:
+    """Put tmp in out's place. Between the two renames OUT is briefly absent, never partial."""
+    old = None
+    if os.path.exists(out):
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=os.path.dirname(out))
+        os.rmdir(old)
+        os.rename(out, old)
+    os.rename(tmp, out)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
