@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .markdown import text_of
+from .markdown import BR, text_of
 
 _ARROW = "↳"
 _LEGACY = re.compile(r"^(?P<type>.*?)\s*\((?P<legacy>[^()]*)\)$")
@@ -28,7 +28,7 @@ def lines(cell: list) -> list[list]:
     """Split a cell into <br>-separated lines of tokens (empty lines kept as [])."""
     out: list[list] = [[]]
     for tok in cell:
-        if tok[0] == "br":
+        if tok is BR:
             out.append([])
         else:
             out[-1].append(tok)
@@ -38,7 +38,7 @@ def lines(cell: list) -> list[list]:
 def first_link(cell: list) -> tuple[str | None, str]:
     """(url, text) of the cell's first link, or (None, cell text)."""
     for tok in cell:
-        if tok[0] == "a":
+        if type(tok) is tuple and tok[0] == "a":
             return tok[1], clean(tok[2])
     return None, text_of(cell)
 
@@ -51,8 +51,12 @@ def split_legacy(type_text: str) -> tuple[str, str | None]:
     return type_text, None
 
 
+def _is_link(tok) -> bool:
+    return type(tok) is tuple and tok[0] == "a"
+
+
 def _plain(tokens) -> str:
-    return clean("".join(tok[1] for tok in tokens if tok[0] == "t").replace(_ARROW, " "))
+    return clean("".join(tok for tok in tokens if type(tok) is str).replace(_ARROW, " "))
 
 
 def activity_parsers(cell: list):
@@ -68,10 +72,10 @@ def activity_parsers(cell: list):
     current: tuple[str, str | None] | None = None
     current_used = True
     for line in lines(cell):
-        cut = next((i for i, tok in enumerate(line) if tok[0] == "a"), len(line))
-        links = [tok for tok in line[cut:] if tok[0] == "a"]
+        cut = next((i for i, tok in enumerate(line) if _is_link(tok)), len(line))
+        links = [tok for tok in line[cut:] if _is_link(tok)]
         before = _plain(line[:cut])
-        after = _plain(tok for tok in line[cut:] if tok[0] != "a")
+        after = _plain(tok for tok in line[cut:] if not _is_link(tok))
         if after:
             problems.append(f"text {after!r} after a parser link is not part of any record")
         if before:
@@ -98,7 +102,8 @@ def ttps(cell: list):
     out: list[tuple] = []
     problems: list[str] = []
     for line in lines(cell):
-        text = clean(" ".join(tok[1] if tok[0] == "t" else tok[2] for tok in line if tok[0] in "ta"))
+        text = clean(" ".join(tok if type(tok) is str else tok[2] for tok in line
+                              if type(tok) is str or tok[0] == "a"))
         if not text:
             continue
         m = _TTP.match(text) or _TTP_BARE.match(text)
@@ -142,13 +147,13 @@ def matrix_links(cell: list):
     out: list[tuple] = []
     problems: list[str] = []
     for tok in cell:
-        if tok[0] == "a":
+        if _is_link(tok):
             m = _TECHNIQUE_URL.search(tok[1])
             if m:
                 tid = m.group("id") + (f".{m.group('sub')}" if m.group("sub") else "")
                 out.append((tid, clean(tok[2]) or None, tok[1]))
             else:
                 problems.append(f"matrix link {tok[1]!r} is not an ATT&CK technique URL")
-        elif tok[0] == "t" and clean(tok[1]):
-            problems.append(f"matrix cell text {clean(tok[1])!r} is not a technique link")
+        elif type(tok) is str and clean(tok):
+            problems.append(f"matrix cell text {clean(tok)!r} is not a technique link")
     return out, problems

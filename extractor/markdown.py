@@ -6,8 +6,8 @@ stream into a small document model the page modules read: headings, tables (cell
 tokens), links outside tables and code blocks, each with its 1-based source line.
 
 Cell tokens are tuples, cheap to build and to pickle between processes:
-    ("t", text)          text (entities already decoded by the parser)
-    ("br",)              a <br> (or a hard/soft break)
+    "text"               a plain str: text (entities already decoded by the parser)
+    BR                   a <br> (or a hard/soft break): the tuple ("br",)
     ("a", url, text)     a link; text is its visible text, inline HTML inside it read as a space
     ("h", html)          any other inline HTML tag, verbatim (e.g. "<b>", "</b>")
 """
@@ -20,9 +20,19 @@ import pyromark
 
 _OPTIONS = pyromark.Options.ENABLE_TABLES
 _BR = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
+_HTML_TOKENS: dict = {}  # inline HTML -> token; the same few tags repeat millions of times
 
-Token = tuple
-Cell = list  # list[Token]
+
+def _html_token(html: str):
+    tok = _HTML_TOKENS.get(html)
+    if tok is None:
+        tok = BR if _BR.match(html) else ("h", html)
+        if len(_HTML_TOKENS) < 4096:
+            _HTML_TOKENS[html] = tok
+    return tok
+
+BR = ("br",)
+Cell = list  # list of tokens
 
 
 @dataclass(slots=True)
@@ -86,12 +96,11 @@ def text_of(cell: Cell) -> str:
     """The visible text of a cell: text and link text, a <br> read as a space."""
     parts = []
     for tok in cell:
-        kind = tok[0]
-        if kind == "t":
-            parts.append(tok[1])
-        elif kind == "a":
+        if type(tok) is str:
+            parts.append(tok)
+        elif tok[0] == "a":
             parts.append(tok[2])
-        elif kind == "br":
+        elif tok is BR:
             parts.append(" ")
     return " ".join("".join(parts).split())
 
@@ -103,118 +112,110 @@ def parse(text: str, data: bytes | None = None) -> Doc:
         data = text.encode("utf-8", "surrogatepass")
     lines = _Lines(data)
     doc = Doc()
-
-    heading: Heading | None = None  # last heading seen
-    in_heading = False
-    head_text: list = []
-    head_links: list = []
+    # This loop sees every event of every page (millions per release): it is the hot path.
+    # Text goes to `sink`, the list being filled now (a cell, a link's text, a heading, a code
+    # block); `mode` says what inline HTML and breaks mean there.
+    sink: list | None = None
+    mode = 0  # 0 nothing, 1 cell, 2 link, 3 heading, 4 code
+    outer_sink: list | None = None
+    outer_mode = 0
+    heading: Heading | None = None
     table: Table | None = None
     row: Row | None = None
-    cell: Cell | None = None
+    cell: list | None = None
     in_head = False
-    link_url: str | None = None
-    link_text: list = []
+    link_url = ""
     link_line = 0
-    code_info: str | None = None
-    code_text: list = []
-    code_line = 0
+    code: CodeBlock | None = None
     last_cell_end = 0
     zero_width: list = []
 
     for ev, rng in pyromark.events_with_range(text, options=_OPTIONS):
-        if type(ev) is str:  # SoftBreak, HardBreak, Rule, ...
-            if ev in ("SoftBreak", "HardBreak"):
-                if link_url is not None:
-                    link_text.append(" ")
-                elif cell is not None:
-                    cell.append(("br",))
-                elif in_heading:
-                    head_text.append(" ")
+        if type(ev) is str:  # SoftBreak, HardBreak, Rule
+            if mode and ev != "Rule":
+                sink.append(BR if mode == 1 else " ")
             continue
-        (kind, val), = ev.items()
-        if kind == "Text" or kind == "Code":
-            if code_info is not None:
-                code_text.append(val)
-            elif link_url is not None:
-                link_text.append(val)
-            elif cell is not None:
-                cell.append(("t", val))
-            elif in_heading:
-                head_text.append(val)
-        elif kind == "InlineHtml":
-            if link_url is not None:
-                link_text.append(" ")
-            elif cell is not None:
-                cell.append(("br",) if _BR.match(val) else ("h", val))
-            elif in_heading:
-                head_text.append(" ")
-        elif kind == "Start":
-            if type(val) is str:
-                if val == "TableCell":
-                    cell = []
-                elif val == "TableRow":
-                    row = Row(lines(rng["start"]), [])
-                    last_cell_end, zero_width = rng["start"], []
-                elif val == "TableHead":
-                    in_head = True
-                continue
-            (sk, sv), = val.items()
-            if sk == "Link":
-                link_url, link_text, link_line = sv["dest_url"], [], lines(rng["start"])
-            elif sk == "Table":
-                table = Table(lines(rng["start"]), [], [], heading)
-            elif sk == "Heading":
-                in_heading, head_text, head_links = True, [], []
-                heading = Heading(int(sv["level"][1:]), "", lines(rng["start"]), head_links)
-            elif sk == "CodeBlock":
-                code_info = sv.get("Fenced", "") if isinstance(sv, dict) else ""
-                code_text, code_line = [], lines(rng["start"])
-        elif kind == "End":
-            if type(val) is str:
-                if val == "TableCell":
-                    if in_head:
-                        table.header.append(cell)
-                    else:
-                        if rng["start"] == rng["end"]:
-                            zero_width.append(rng["start"])
-                        row.cells.append(cell)
-                        last_cell_end = rng["end"]
-                    cell = None
-                elif val == "TableRow":
-                    # The parser pads a short row with empty cells placed at the row's end, and
-                    # drops the cells of a long one: both are damage worth reporting.
-                    row.missing = sum(1 for off in zero_width if off >= rng["end"])
-                    row.extra = bool(data[last_cell_end: rng["end"]].strip(b" \t\r\n|"))
-                    table.rows.append(row)
-                    row = None
-                elif val == "TableHead":
-                    in_head = False
-                elif val == "Link":
-                    text_ = " ".join("".join(link_text).split())
-                    if cell is not None:
-                        cell.append(("a", link_url, text_))
-                    elif in_heading:
-                        head_links.append((link_url, text_))
-                        head_text.append(text_)
-                    else:
-                        doc.links.append((link_url, text_, link_line))
-                    link_url = None
-                elif val == "Table":
-                    # A page cut off inside a table: the last row reaches the end of the file
-                    # without its closing pipe.
-                    table.truncated = rng["end"] >= len(data) and not data.rstrip().endswith(b"|")
-                    doc.tables.append(table)
-                    table = None
-                elif val == "CodeBlock":
-                    doc.code.append(CodeBlock(code_line, code_info or "", "".join(code_text)))
-                    code_info = None
-                continue
-            if "Heading" in val:
-                heading.text = " ".join("".join(head_text).split())
+        if "Text" in ev:
+            if mode:
+                sink.append(ev["Text"])
+            continue
+        if "InlineHtml" in ev:
+            if mode == 1:
+                val = ev["InlineHtml"]
+                sink.append(_HTML_TOKENS.get(val) or _html_token(val))
+            elif mode:
+                sink.append(" ")
+            continue
+        if "Start" in ev:
+            val = ev["Start"]
+            if val == "TableCell":
+                cell = sink = []
+                mode = 1
+            elif val == "TableRow":
+                row = Row(lines(rng["start"]), [])
+                last_cell_end, zero_width = rng["start"], []
+            elif val == "TableHead":
+                in_head = True
+            elif type(val) is dict:
+                if "Link" in val:
+                    outer_sink, outer_mode = sink, mode
+                    link_url, link_line = val["Link"]["dest_url"], lines(rng["start"])
+                    sink, mode = [], 2
+                elif "Table" in val:
+                    table = Table(lines(rng["start"]), [], [], heading)
+                elif "Heading" in val:
+                    heading = Heading(int(val["Heading"]["level"][1:]), "", lines(rng["start"]), [])
+                    sink, mode = [], 3
+                elif "CodeBlock" in val:
+                    kind = val["CodeBlock"]
+                    code = CodeBlock(lines(rng["start"]), kind.get("Fenced", "") if type(kind) is dict else "", "")
+                    sink, mode = [], 4
+            continue
+        if "End" in ev:
+            val = ev["End"]
+            if val == "TableCell":
+                if in_head:
+                    table.header.append(cell)
+                else:
+                    if rng["start"] == rng["end"]:
+                        zero_width.append(rng["start"])
+                    row.cells.append(cell)
+                    last_cell_end = rng["end"]
+                sink, mode = None, 0
+            elif val == "Link":
+                link_text = " ".join("".join(sink).split())
+                sink, mode = outer_sink, outer_mode
+                if mode == 1:
+                    sink.append(("a", link_url, link_text))
+                elif mode == 3:
+                    heading.links.append((link_url, link_text))
+                    sink.append(link_text)
+                elif mode == 0:
+                    doc.links.append((link_url, link_text, link_line))
+                else:
+                    sink.append(link_text)
+            elif val == "TableRow":
+                # The parser pads a short row with empty cells placed at the row's end, and
+                # drops the cells of a long one: both are damage worth reporting.
+                row.missing = sum(1 for off in zero_width if off >= rng["end"])
+                row.extra = bool(data[last_cell_end: rng["end"]].strip(b" \t\r\n|"))
+                table.rows.append(row)
+            elif val == "TableHead":
+                in_head = False
+            elif val == "Table":
+                # A page cut off inside a table: the last row reaches the end of the file
+                # without its closing pipe.
+                table.truncated = rng["end"] >= len(data) and not data.rstrip().endswith(b"|")
+                doc.tables.append(table)
+            elif val == "CodeBlock":
+                code.text = "".join(sink)
+                doc.code.append(code)
+                sink, mode = None, 0
+            elif type(val) is dict and "Heading" in val:
+                heading.text = " ".join("".join(sink).split())
                 doc.headings.append(heading)
-                in_heading = False
-            elif "CodeBlock" in val:
-                doc.code.append(CodeBlock(code_line, code_info or "", "".join(code_text)))
-                code_info = None
+                sink, mode = None, 0
+            continue
+        if "Code" in ev and mode:  # inline code span: its text counts as text
+            sink.append(ev["Code"])
     return doc
-

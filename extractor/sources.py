@@ -7,7 +7,7 @@ real place), anything else is reported. Paths are relative to the tree, with `/`
 from __future__ import annotations
 
 import os
-import stat
+import re
 from dataclasses import dataclass, field
 
 from .issues import issue
@@ -22,55 +22,51 @@ class FolderListing:
     issues: list = field(default_factory=list)
 
 
-def _rel(root: str, path: str) -> str:
-    return os.path.relpath(path, root).replace(os.sep, "/")
-
-
 def _inside(root_real: str, target: str) -> bool:
     return target == root_real or target.startswith(root_real + os.sep)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def list_folder(root: str) -> FolderListing:
     root = os.path.abspath(root)
     root_real = os.path.realpath(root)
     listing = FolderListing(root)
-
-    def onerror(exc: OSError) -> None:
-        rel = _rel(root, exc.filename) if exc.filename else "."
-        listing.issues.append(issue(rel, None, "unreadable-folder",
-                                    f"cannot list folder: {exc.strerror or exc}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in list(dirnames):
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full):
-                _symlink(listing, root_real, full, is_dir_hint=True)
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            rel = _rel(root, full)
-            if any(ord(ch) < 32 for ch in name):
+    stack = [(root, "")]  # (absolute folder, its path relative to root with a trailing /)
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            listing.issues.append(issue(prefix.rstrip("/") or ".", None, "unreadable-folder",
+                                        f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            try:
+                if entry.is_symlink():
+                    if _symlink(listing, root_real, entry.path, rel):
+                        listing.files.append((rel, entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS:
+                        stack.append((entry.path, rel + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    listing.files.append((rel, entry.path))
+                # sockets, fifos, devices: not pages, and reading one could block
+            except OSError as exc:
+                listing.issues.append(issue(rel, None, "unreadable-file", f"cannot stat: {exc.strerror or exc}"))
+                continue
+            if _CONTROL.search(entry.name):
                 listing.issues.append(issue(rel, None, "odd-file-name",
-                                            f"file name {name!r} holds control characters; read anyway"))
-            if os.path.islink(full):
-                if not _symlink(listing, root_real, full, is_dir_hint=False):
-                    continue
-            else:
-                try:
-                    mode = os.lstat(full).st_mode
-                except OSError as exc:
-                    listing.issues.append(issue(rel, None, "unreadable-file", f"cannot stat: {exc.strerror}"))
-                    continue
-                if not stat.S_ISREG(mode):
-                    continue  # sockets, fifos, devices: not pages, and reading could block
-            listing.files.append((rel, full))
+                                            f"name {entry.name!r} holds control characters"))
     listing.files.sort()
     return listing
 
 
-def _symlink(listing: FolderListing, root_real: str, full: str, is_dir_hint: bool) -> bool:
+def _symlink(listing: FolderListing, root_real: str, full: str, rel: str) -> bool:
     """Report a symbolic link; True when it is a file link inside the tree, to be read."""
-    rel = _rel(listing.root, full)
     try:
         target = os.path.realpath(full, strict=True)
     except (OSError, RuntimeError):
