@@ -61,6 +61,11 @@ def convert(src, out, release, jobs, max_page_bytes, quiet, as_json, strict, deb
     except (KeyboardInterrupt, _Terminated):
         click.echo("interrupted; the previous output is unchanged", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line, the traceback only with --debug
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if bar is not None:

@@ -22,6 +22,17 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("parsers", r"parsers?"),
     ("vendor", r"vendors?"),
     ("product", r"products?"),
+    ("old_parser", r"old (parser )?names?|old parsers?( names?)?"),
+    ("new_parser", r"new(-scale| scale)? (parser )?names?|new(-scale| scale)? parsers?( names?)?"),
+    ("rule_name", r"(correlation )?rule ?names?|correlation rules?"),
+    ("name", r"names?"),
+    ("description", r"descriptions?"),
+    ("mitre_tactic", r"(mitre )?(att&ck )?tactics?"),
+    ("severity", r"severity"),
+    ("overlap_with_aa", r"overlap (with )?aa"),
+    ("category", r"(product )?categor(y|ies)"),
+    # rules side (page-kinds work): add aliases below this line
+    # index side (page-kinds work): add aliases below this line
 ]
 _COMPILED = [(name, re.compile(rf"^(?:{rx})$")) for name, rx in COLUMN_ALIASES]
 

@@ -38,6 +38,65 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
         ("technique_id", _s), ("technique_name", _s), ("url", _s),
         ("source_path", _s), ("source_line", _i),
     ],
+    # Rules-and-models pages (`RM/r_m_*`, `Rules_Models/`).
+    "use_case_counts": [
+        ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s),
+        ("rules", _i), ("models", _i), ("mitre_ttps", _i), ("activity_types", _i), ("parsers", _i),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    "rules": [
+        ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s), ("event_type", _s),
+        ("technique_id", _s), ("technique_name", _s), ("rule_id", _s), ("rule_description", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    "models": [
+        ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s), ("event_type", _s),
+        ("model_id", _s), ("model_description", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    # Correlation-rule pages (`CR/c_r_*`) and the root correlation-rule index.
+    "correlation_rules": [
+        ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s),
+        ("name", _s), ("description", _s), ("activity_type", _s), ("mitre_tactic", _s),
+        ("severity", _s), ("overlap_with_aa", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    # Use-case pages (`UseCases/uc_*`): one row per (product, technique).
+    "use_case_products": [
+        ("release", _s), ("use_case", _s), ("vendor", _s), ("product", _s),
+        ("technique_id", _s), ("technique_name", _s), ("rules", _i), ("models", _i),
+        ("event_types", _s), ("source_path", _s), ("source_line", _i),
+    ],
+    # The 2021 extra `Activity Types` column of data-source pages (`<ul><li>` categories).
+    "use_case_categories": [
+        ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s), ("category", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    # Parser-config pages (`Ps/pC_*`, `Parsers/parserContent_*`): the config block in the fence.
+    "parsers": [
+        ("release", _s), ("parser", _s), ("vendor", _s), ("product", _s), ("version", _s),
+        ("data_type", _s), ("time_formats", pa.list_(_s)), ("conditions", pa.list_(_s)),
+        ("fields", pa.list_(_s)), ("source_path", _s), ("source_line", _i),
+    ],
+    # `ParsersLegacy/*.md`: old parser name -> new-scale parser name.
+    "parser_renames": [
+        ("release", _s), ("old_parser", _s), ("new_parser", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    # `MitreMap.md`: rules per technique.
+    "technique_rule_counts": [
+        ("release", _s), ("tactic", _s), ("technique_id", _s), ("technique_name", _s), ("rules", _i),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    # Root index pages.
+    "data_source_index": [
+        ("release", _s), ("vendor", _s), ("product", _s), ("page", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
+    "product_categories": [
+        ("release", _s), ("category", _s), ("description", _s), ("vendor", _s), ("product", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
     "pages": [
         ("release", _s), ("source_path", _s), ("kind", _s), ("vendor", _s), ("product", _s),
         ("bytes", pa.int64()), ("continues", _s),
@@ -56,17 +115,28 @@ KEYS: dict[str, tuple[str, ...]] = {
     "activity_parsers": ("vendor", "product", "use_case", "activity_type", "parser"),
     "use_case_ttps": ("vendor", "product", "use_case", "technique_id"),
     "attack_matrix": ("vendor", "product", "tactic", "technique_id"),
+    "use_case_counts": ("vendor", "product", "use_case"),
+    "rules": ("vendor", "product", "use_case", "event_type", "technique_id", "rule_id"),
+    "models": ("vendor", "product", "use_case", "event_type", "model_id"),
+    "correlation_rules": ("vendor", "product", "use_case", "name"),
+    "use_case_products": ("use_case", "vendor", "product", "technique_id"),
+    "use_case_categories": ("vendor", "product", "use_case", "category"),
+    "parsers": ("parser",),
+    "parser_renames": ("old_parser", "new_parser"),
+    "technique_rule_counts": ("tactic", "technique_id"),
 }
 
 # The page kinds the `pages` table may name.
 PAGE_KINDS = (
     "data_source",            # Vendor:/Product: headings with counts and use-case tables
     "data_source_continuation",  # 2_ds_*, 3_ds_*...: more use-case rows for the same product
-    "rules_models",
-    "parser_config",
-    "use_case",
-    "correlation_rules",
-    "index",
+    "rules_models",           # rules and models of one product and use case
+    "parser_config",          # one parser's config block
+    "use_case",               # one use case across products
+    "correlation_rules",      # correlation rules of one product and use case, or the root list
+    "parser_renames",         # old -> new parser names
+    "mitre_map",              # rules per ATT&CK technique, whole library
+    "index",                  # other root index pages (data sources, product categories, ...)
     "unknown",                # Markdown we could read but did not recognise
     "asset",                  # not Markdown (images, json, ...): listed, not parsed
     "unreadable",             # could not be read or decoded: see issues

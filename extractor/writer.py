@@ -43,6 +43,16 @@ def _table(name: str, rows: list, release: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=sch)
 
 
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """CSV has no lists: a list column is written as a JSON array in one cell."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type):
+            text = [None if v is None else json.dumps(v, ensure_ascii=False)
+                    for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(text, pa.string()))
+    return table
+
+
 def _check_out(out: str) -> None:
     if os.path.exists(out):
         if not os.path.isdir(out):
@@ -65,7 +75,7 @@ def write(out: str, tables: dict[str, pa.Table], manifest: dict) -> None:
     try:
         for name, table in tables.items():
             pq.write_table(table, os.path.join(tmp, f"{name}.parquet"))
-            pacsv.write_csv(table, os.path.join(tmp, f"{name}.csv"))
+            pacsv.write_csv(_csv_ready(table), os.path.join(tmp, f"{name}.csv"))
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, sort_keys=True)
             fh.write("\n")

@@ -46,39 +46,61 @@ def table_kind(header_meanings: list, table, heading_text: str) -> str | None:
 
 
 def classify(doc: Doc) -> tuple[str, list]:
-    """(page kind, [(table, kind, meanings)])."""
+    """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
     for t in doc.tables:
         meanings = [headers.meaning(text_of(c)) for c in t.header]
         tables.append((t, table_kind(meanings, t, t.heading.text if t.heading else ""), meanings))
     kinds = {k for _, k, _ in tables}
+    meanings_seen = {m for _, _, ms in tables for m in ms}
     labels = [h.text for h in doc.headings]
     has_vendor = any(headers.VENDOR_LABEL.match(x) for x in labels)
     has_product = any(headers.PRODUCT_LABEL.match(x) for x in labels)
-    if any(headers.RULES_MODELS_TITLE.search(x) for x in labels) or "rules_models" in kinds:
-        return ("correlation_rules" if any("correlation" in x.lower() for x in labels)
-                else "rules_models"), tables
     if "use_cases" in kinds:
         if has_vendor or has_product or "counts" in kinds or "matrix" in kinds:
             return "data_source", tables
         return "data_source_continuation", tables
+    titles = [x for x in labels if not (headers.VENDOR_LABEL.match(x) or headers.PRODUCT_LABEL.match(x)
+                                        or headers.USE_CASE_LABEL.match(x))]
+    correlation = any("correlation" in x.lower() for x in titles)
+    if correlation and (has_vendor or {"rule_name", "name"} & meanings_seen):
+        return "correlation_rules", tables
+    if any(headers.RULES_MODELS_TITLE.search(x) for x in titles) or "rules_models" in kinds:
+        return "rules_models", tables
     if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or any(
         "Name" in c.text and "=" in c.text for c in doc.code[:1]
     ):
         return "parser_config", tables
+    if {"old_parser", "new_parser"} <= meanings_seen:
+        return "parser_renames", tables
     if any(headers.USE_CASE_LABEL.match(x) for x in labels if x):
         return "use_case", tables
-    if any("correlation" in x.lower() for x in labels):
-        return "correlation_rules", tables
+    if "matrix" in kinds and not has_vendor:
+        return "mitre_map", tables
     if doc.tables:
         return "index", tables
     return "unknown", tables
 
 
+# page kind -> module in this package with extract(result, doc, tables)
+_EXTRACTORS = {
+    "data_source": "datasource",
+    "data_source_continuation": "datasource",
+    "rules_models": "rules_models",
+    "correlation_rules": "correlation",
+    "use_case": "use_case",
+    "parser_config": "parser_config",
+    "parser_renames": "index",
+    "mitre_map": "index",
+    "index": "index",
+}
+
+
 def extract(result: PageResult, doc: Doc) -> None:
-    from . import datasource
+    import importlib
 
     kind, tables = classify(doc)
     result.kind = kind
-    if kind in ("data_source", "data_source_continuation"):
-        datasource.extract(result, doc, tables)
+    name = _EXTRACTORS.get(kind)
+    if name:
+        importlib.import_module(f"{__name__}.{name}").extract(result, doc, tables)
