@@ -13,6 +13,12 @@ from .errors import ExtractorError
 from .extract import DEFAULT_MAX_PAGE_BYTES
 
 
+class Failure(click.ClickException):
+    """A usage or input error: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+
 class _Terminated(BaseException):
     """SIGTERM, raised like Ctrl-C so temporary output is cleaned up."""
 
@@ -30,7 +36,10 @@ def cli():
 @cli.command()
 @click.argument("src", default="samples", type=click.Path(file_okay=False))
 @click.option("-o", "--out", default="out", show_default=True, type=click.Path(), help="Output folder.")
-@click.option("--release", help="Label for every row (default: SRC's folder name).")
+@click.option("--git", "git_repo", type=click.Path(file_okay=False),
+              help="Read the tree from this git repository (with --ref) instead of a folder.")
+@click.option("--ref", help="Branch, tag or commit to read with --git (default HEAD). SRC may also be REPO@REF.")
+@click.option("--release", help="Label for every row (default: SRC's folder name, or the ref).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Worker processes (default: one per core).")
 @click.option("--max-page-bytes", type=click.IntRange(1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True,
               help="Pages larger than this are reported, not parsed.")
@@ -38,8 +47,12 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any issue was found.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def convert(src, out, release, jobs, max_page_bytes, quiet, as_json, strict, debug):
+def convert(src, out, git_repo, ref, release, jobs, max_page_bytes, quiet, as_json, strict, debug):
     """Convert the docs tree SRC (default: samples/) into Parquet + CSV tables in OUT."""
+    if git_repo:
+        src, ref = git_repo, ref or "HEAD"
+    elif ref:
+        raise Failure("--ref goes with --git REPO (or write SRC as REPO@REF)")
     show_bar = not quiet and not as_json and sys.stderr.isatty()
     bar = None
 
@@ -52,12 +65,12 @@ def convert(src, out, release, jobs, max_page_bytes, quiet, as_json, strict, deb
 
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        summary = convert_tree(src, out, release, jobs=jobs, max_page_bytes=max_page_bytes,
+        summary = convert_tree(src, out, release, ref=ref, jobs=jobs, max_page_bytes=max_page_bytes,
                                progress=progress if show_bar else None)
     except ExtractorError as exc:
         if debug:
             raise
-        raise click.UsageError(str(exc)) from None
+        raise Failure(str(exc)) from None
     except (KeyboardInterrupt, _Terminated):
         click.echo("interrupted; the previous output is unchanged", err=True)
         sys.exit(130)
@@ -82,7 +95,7 @@ def _print_summary(summary) -> None:
     pages = ", ".join(f"{n} {kind}" for kind, n in summary.pages.items())
     click.echo(f"release {summary.release}: {sum(summary.pages.values())} pages ({pages})")
     for name, n in summary.rows.items():
-        click.echo(f"  {name:<18} {n:>8} rows")
+        click.echo(f"  {name:<22} {n:>8} rows")
     if summary.issues:
         codes = ", ".join(f"{code} {n}" for code, n in summary.issues.items())
         click.echo(f"issues: {summary.issue_count} ({codes})")

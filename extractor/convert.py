@@ -1,4 +1,4 @@
-"""convert(): a docs tree in, a dataset of tables out."""
+"""convert(): a docs tree (a folder, or a ref of a git repository) in, a dataset of tables out."""
 from __future__ import annotations
 
 import collections
@@ -8,10 +8,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from . import __version__, schema, writer
+from . import __version__, gitsource, schema, writer
 from .errors import SourceNotFound
-from .extract import DEFAULT_MAX_PAGE_BYTES, extract_file
+from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
 from .fold import fold
+from .pages import PageResult
 from .sources import list_folder
 
 # Below this many files a process pool costs more than it saves.
@@ -36,9 +37,33 @@ class Summary:
         return sum(self.issues.values())
 
 
-def _work(item):
+# ---- workers: each item is one page, read inside the worker -------------------------------
+
+def _work_file(item):
     rel, abspath, max_bytes = item
     return extract_file(rel, abspath, max_bytes)
+
+
+_readers: dict = {}  # (pid, repo) -> BlobReader: one `git cat-file` per worker process
+
+
+def _work_blob(item):
+    path, oid, size, repo, max_bytes = item
+    if not is_markdown(path):
+        return PageResult(path, "asset", size)
+    if size > max_bytes:
+        return unreadable(path, size, "page-too-large",
+                          f"{size:,} bytes is over the limit of {max_bytes:,} (--max-page-bytes)")
+    key = (os.getpid(), repo)
+    reader = _readers.get(key)
+    if reader is None:
+        reader = _readers[key] = gitsource.BlobReader(repo)
+    try:
+        data = reader.read(oid)
+    except (OSError, gitsource.GitError) as exc:
+        _readers.pop(key, None)
+        return unreadable(path, size, "unreadable-file", f"git could not read blob {oid}: {exc}")
+    return extract_bytes(path, data)
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:
@@ -47,50 +72,109 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
-def extract_all(files: list, jobs: int | None, max_page_bytes: int,
-                progress: Callable[[int, int], None] | None = None) -> list:
-    """Extract every file; results in the order of `files`."""
-    items = [(rel, full, max_page_bytes) for rel, full in files]
+def run_all(work, items: list, jobs: int | None,
+            progress: Callable[[int, int], None] | None = None) -> list:
+    """work(item) for every item, over worker processes; results in the order of `items`."""
     jobs = jobs or os.cpu_count() or 1
     total = len(items)
     results = []
     if jobs <= 1 or total < _POOL_MIN_FILES:
-        for item in items:
-            results.append(_work(item))
-            if progress:
-                progress(len(results), total)
+        try:
+            for item in items:
+                results.append(work(item))
+                if progress:
+                    progress(len(results), total)
+        finally:
+            _close_readers()
         return results
     chunk = max(8, min(256, total // (jobs * 16) or 1))
     with _pool(jobs) as pool:
-        for result in pool.map(_work, items, chunksize=chunk):
+        for result in pool.map(work, items, chunksize=chunk):
             results.append(result)
             if progress and (len(results) % chunk == 0 or len(results) == total):
                 progress(len(results), total)
     return results
 
 
-def convert(src: str = "samples", out: str = "out", release: str | None = None, *,
-            jobs: int | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
-            progress: Callable[[int, int], None] | None = None) -> Summary:
-    """Convert the docs tree at `src` into Parquet + CSV tables in `out`; return a Summary.
+def _close_readers() -> None:
+    for key in [k for k in _readers if k[0] == os.getpid()]:
+        _readers.pop(key).close()
 
-    `release` labels every row (default: the name of src's folder). `progress(done, total)` is
-    called as pages are read. Problems with pages become rows of the `issues` table; only an
-    unusable src or out raises (ExtractorError).
-    """
+
+# ---- reading a source -----------------------------------------------------------------------
+
+@dataclass
+class Read:
+    """What one source gave: page results (not yet folded) and listing issues."""
+    results: list
+    issues: list
+    release: str
+    source: str
+
+
+def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None) -> Read:
     if not os.path.isdir(src):
         raise SourceNotFound(f"{src}: no such folder")
-    release = release or os.path.basename(os.path.abspath(src))
     listing = list_folder(src)
-    results = extract_all(listing.files, jobs, max_page_bytes, progress)
-    fold(results)
-    tables = writer.build_tables(results, listing.issues, release)
-    summary = Summary(
-        release=release, source=os.path.abspath(src), out=os.path.abspath(out),
+    items = [(rel, full, max_page_bytes) for rel, full in listing.files]
+    results = run_all(_work_file, items, jobs, progress)
+    return Read(results, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
+
+
+def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None) -> Read:
+    listing = gitsource.list_tree(repo, ref)
+    repo_abs = os.path.abspath(repo)
+    items = [(path, oid, size, repo_abs, max_page_bytes) for path, oid, size in listing.files]
+    results = run_all(_work_blob, items, jobs, progress)
+    return Read(results, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
+
+
+def parse_source(src: str) -> tuple[str, str | None]:
+    """`REPO@REF` -> (REPO, REF) when REPO is a git repository; a plain folder -> (src, None)."""
+    if "@" in src and not os.path.isdir(src):
+        repo, _, ref = src.rpartition("@")
+        if repo and ref and gitsource.is_repo(repo):
+            return repo, ref
+    return src, None
+
+
+def read(src: str, ref: str | None = None, **kw) -> Read:
+    """Read a folder, `REPO@REF`, or (with ref) a git repository."""
+    if ref is None:
+        src, ref = parse_source(src)
+    if ref is not None:
+        return read_git(src, ref, **kw)
+    return read_folder(src, **kw)
+
+
+def tables_of(read_: Read, release: str) -> tuple[dict, dict]:
+    """(pyarrow tables, manifest summary fields) of one read source."""
+    results = fold(read_.results)
+    tables = writer.build_tables(results, read_.issues, release)
+    stats = dict(
         pages=dict(sorted(collections.Counter(r.kind for r in results).items())),
         rows={name: tables[name].num_rows for name in schema.TABLES},
         issues=dict(sorted(collections.Counter(tables["issues"].column("code").to_pylist()).items())),
     )
+    return tables, stats
+
+
+def convert(src: str = "samples", out: str = "out", release: str | None = None, *,
+            ref: str | None = None, jobs: int | None = None,
+            max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+            progress: Callable[[int, int], None] | None = None) -> Summary:
+    """Convert a docs tree into Parquet + CSV tables in `out`; return a Summary.
+
+    `src` is a folder, or a git repository with `ref` (or written `REPO@REF`); pages are then
+    read from git's object database. `release` labels every row (default: the folder's name or
+    the ref). `progress(done, total)` is called as pages are read. Problems with pages become
+    rows of the `issues` table; only an unusable src or out raises (ExtractorError).
+    """
+    writer.check_out(out)
+    read_ = read(src, ref, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress)
+    release = release or read_.release
+    tables, stats = tables_of(read_, release)
+    summary = Summary(release=release, source=read_.source, out=os.path.abspath(out), **stats)
     manifest = summary.to_dict()
     manifest.pop("out")
     writer.write(out, tables, manifest)

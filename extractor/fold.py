@@ -7,6 +7,7 @@ still has no parent keeps empty vendor/product and gets an issue: never a guess.
 """
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 
@@ -14,31 +15,36 @@ from .issues import issue
 
 _NUMBERED = re.compile(r"^\d+_(?P<base>.+)$")
 # Tables whose rows start with (vendor, product, ...).
-PRODUCT_TABLES = ("products", "use_cases", "activity_parsers", "use_case_ttps", "attack_matrix")
+PRODUCT_TABLES = ("products", "use_cases", "activity_parsers", "use_case_ttps", "attack_matrix",
+                  "use_case_categories")
 
 
-def fold(results: list) -> None:
+def fold(results: list) -> list:
+    """A new list where continuation pages carry their product. The inputs are not changed
+    (history shares one parsed page between releases whose parents may differ)."""
     by_path = {r.path: r for r in results}
     led_from: dict[str, str] = {}
     for r in results:
         for target in r.next_pages:
             if target in by_path and target != r.path:
                 led_from.setdefault(target, r.path)
+    return [_fold_one(r, by_path, led_from) if r.kind == "data_source_continuation" else r
+            for r in results]
 
-    for r in results:
-        if r.kind != "data_source_continuation":
-            continue
-        parent = _parent(r.path, by_path, led_from)
-        if parent is None:
-            r.issues.append(issue(r.path, None, "orphan-continuation",
-                                  "no data-source page links here and no `ds_` page of the same name "
-                                  "is beside it; vendor and product left empty"))
-            continue
-        r.continues, r.vendor, r.product = parent.path, parent.vendor, parent.product
-        for table in PRODUCT_TABLES:
-            rows = r.rows.get(table)
-            if rows:
-                r.rows[table] = [(parent.vendor, parent.product, *row[2:]) for row in rows]
+
+def _fold_one(r, by_path: dict, led_from: dict):
+    parent = _parent(r.path, by_path, led_from)
+    if parent is None:
+        return dataclasses.replace(r, issues=r.issues + [issue(
+            r.path, None, "orphan-continuation",
+            "no data-source page links here and no `ds_` page of the same name is beside it; "
+            "vendor and product left empty")])
+    rows = dict(r.rows)
+    for table in PRODUCT_TABLES:
+        if rows.get(table):
+            rows[table] = [(parent.vendor, parent.product, *row[2:]) for row in rows[table]]
+    return dataclasses.replace(r, rows=rows, continues=parent.path,
+                               vendor=parent.vendor, product=parent.product)
 
 
 def _parent(path: str, by_path: dict, led_from: dict):

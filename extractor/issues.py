@@ -20,6 +20,7 @@ CODES: dict[str, tuple[str, str]] = {
     "symlink-dir": ("warning", "a symbolic link to a folder inside the tree; not followed, its pages are read at their real place"),
     "unreadable-folder": ("error", "a folder could not be listed"),
     "odd-file-name": ("warning", "a file name with control characters"),
+    "submodule": ("warning", "a git submodule inside the tree; its pages are not read"),
     # page structure
     "missing-vendor": ("error", "a data-source page without a `Vendor:` heading"),
     "missing-product": ("error", "a data-source page without a `Product:` heading"),

@@ -53,7 +53,7 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     return table
 
 
-def _check_out(out: str) -> None:
+def check_out(out: str) -> None:
     if os.path.exists(out):
         if not os.path.isdir(out):
             raise OutputNotWritable(f"{out} exists and is not a folder")
@@ -65,7 +65,7 @@ def _check_out(out: str) -> None:
 
 def write(out: str, tables: dict[str, pa.Table], manifest: dict) -> None:
     out = os.path.abspath(out)
-    _check_out(out)
+    check_out(out)
     parent = os.path.dirname(out)
     try:
         os.makedirs(parent, exist_ok=True)
