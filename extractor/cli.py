@@ -63,10 +63,68 @@ def convert(src, out, git_repo, ref, release, jobs, max_page_bytes, quiet, as_js
             bar.__enter__()
         bar.update(done - bar.pos)
 
+    try:
+        summary = _run(lambda: convert_tree(src, out, release, ref=ref, jobs=jobs,
+                                            max_page_bytes=max_page_bytes,
+                                            progress=progress if show_bar else None), debug)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    else:
+        _print_summary(summary)
+    if strict and summary.issue_count:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(file_okay=False))
+@click.option("-o", "--out", required=True, type=click.Path(), help="Output dataset folder.")
+@click.option("--refs", "patterns", multiple=True, help="Glob of branches/tags to convert (repeatable; default all).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), help="Worker processes (default: one per core).")
+@click.option("--max-page-bytes", type=click.IntRange(1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
+    """Convert every release (branch or tag) of the git repository REPO into one
+    hive-partitioned dataset OUT/<table>/release=<ref>/."""
+    from .history import history as run_history
+
+    bars: dict = {}
+
+    def progress(label, done, total):
+        bar = bars.get(label)
+        if bar is None:
+            bar = bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    show = not quiet and not as_json and sys.stderr.isatty()
+    summary = _run(lambda: run_history(repo, out, list(patterns) or None, jobs=jobs,
+                                       max_page_bytes=max_page_bytes,
+                                       progress=progress if show else None), debug)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+        return
+    for ref, info in summary.releases.items():
+        if info.get("skipped"):
+            click.echo(f"{ref}: unchanged ({info['commit'][:12]})")
+        else:
+            rows = info["rows"]
+            click.echo(f"{ref}: {rows['activity_parsers']} activity_parsers, {rows['rules']} rules, "
+                       f"{sum(info['issues'].values())} issues ({info['commit'][:12]})")
+    click.echo(f"parsed {summary.parsed_blobs} blobs, {summary.cached_blobs} from cache; written to {summary.out}")
+
+
+def _run(call, debug):
+    """Call the library; usage errors become one line and exit 2, signals exit 130."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        summary = convert_tree(src, out, release, ref=ref, jobs=jobs, max_page_bytes=max_page_bytes,
-                               progress=progress if show_bar else None)
+        return call()
     except ExtractorError as exc:
         if debug:
             raise
@@ -81,14 +139,6 @@ def convert(src, out, git_repo, ref, release, jobs, max_page_bytes, quiet, as_js
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
-    else:
-        _print_summary(summary)
-    if strict and summary.issue_count:
-        sys.exit(1)
 
 
 def _print_summary(summary) -> None:

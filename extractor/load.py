@@ -1,13 +1,24 @@
-"""load(): an output folder back as pandas DataFrames, one per table."""
+"""load(): an output folder back as pandas DataFrames, one per table.
+
+Works on both shapes convert() and history() write: a single conversion (`<table>.parquet`)
+and a hive-partitioned history (`<table>/release=<ref>/part-0.parquet`).
+"""
 from __future__ import annotations
 
+import json
 import os
 
+import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from . import schema
 from .errors import NotAnOutput
 from .writer import MANIFEST
+
+# Repeated strings (vendor, product, release, ...) become pandas categoricals when the column
+# has at most this share of distinct values: much less memory, faster group-bys.
+_CATEGORY_SHARE = 0.5
 
 
 class Tables(dict):
@@ -23,13 +34,69 @@ class Tables(dict):
         return list(self) + dir(dict)
 
 
-def load(out: str = "out") -> Tables:
-    """Read every table of an output folder written by convert()."""
-    if not os.path.exists(os.path.join(out, MANIFEST)):
+def manifest(out: str) -> dict:
+    path = os.path.join(out, MANIFEST)
+    if not os.path.exists(path):
         raise NotAnOutput(f"{out}: no {MANIFEST}, not an extractor output folder")
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def read_arrow(out: str, name: str) -> pa.Table | None:
+    """One table of an output folder as a pyarrow Table (None when the folder lacks it)."""
+    single = os.path.join(out, f"{name}.parquet")
+    if os.path.exists(single):
+        return pq.read_table(single)
+    folder = os.path.join(out, name)
+    if os.path.isdir(folder):
+        part = pads.partitioning(pa.schema([("release", pa.string())]), flavor="hive")
+        data = pads.dataset(folder, format="parquet", partitioning=part).to_table()
+        # Put columns back in the contract's order (the partition column comes last).
+        return data.select([c for c in schema.columns(name) if c in data.column_names])
+    return None
+
+
+def load(out: str = "out", categories: bool = True) -> Tables:
+    """Read every table of an output folder written by convert() or history()."""
+    manifest(out)
     tables = Tables()
     for name in schema.TABLES:
-        path = os.path.join(out, f"{name}.parquet")
-        if os.path.exists(path):
-            tables[name] = pq.read_table(path).to_pandas()
+        data = read_arrow(out, name)
+        if data is None:
+            continue
+        frame = data.to_pandas()
+        if categories and len(frame):
+            for col in frame.columns:
+                if frame[col].dtype == object or str(frame[col].dtype) in ("string", "str"):
+                    try:
+                        if frame[col].nunique() <= _CATEGORY_SHARE * len(frame):
+                            frame[col] = frame[col].astype("category")
+                    except TypeError:  # lists (parser fields) are not hashable: left as they are
+                        pass
+        tables[name] = frame
     return tables
+
+
+def duckdb(out: str = "out", connection=None):
+    """A DuckDB connection with one view per table of `out` (needs the duckdb package)."""
+    try:
+        import duckdb as _duckdb
+    except ImportError:
+        raise NotAnOutput("the duckdb package is not installed: pip install duckdb") from None
+    manifest(out)
+    con = connection or _duckdb.connect()
+    for name in schema.TABLES:
+        single = os.path.join(out, f"{name}.parquet")
+        folder = os.path.join(out, name)
+        if os.path.exists(single):
+            src = f"read_parquet('{_sql(single)}')"
+        elif os.path.isdir(folder):
+            src = f"read_parquet('{_sql(folder)}/*/*.parquet', hive_partitioning = true)"
+        else:
+            continue
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {src}')
+    return con
+
+
+def _sql(path: str) -> str:
+    return os.path.abspath(path).replace("'", "''")
