@@ -138,8 +138,9 @@ def parse_source(src: str) -> tuple[str, str | None]:
     return src, None
 
 
-def read(src: str, ref: str | None = None, **kw) -> Read:
+def read(src, ref: str | None = None, **kw) -> Read:
     """Read a folder, `REPO@REF`, or (with ref) a git repository."""
+    src = os.fspath(src)
     if ref is None:
         src, ref = parse_source(src)
     if ref is not None:
@@ -170,6 +171,7 @@ def convert(src: str = "samples", out: str = "out", release: str | None = None, 
     the ref). `progress(done, total)` is called as pages are read. Problems with pages become
     rows of the `issues` table; only an unusable src or out raises (ExtractorError).
     """
+    out = os.fspath(out)
     writer.check_out(out)
     read_ = read(src, ref, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress)
     release = release or read_.release
