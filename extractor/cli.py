@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 
@@ -118,6 +119,27 @@ def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
             click.echo(f"{ref}: {rows['activity_parsers']} activity_parsers, {rows['rules']} rules, "
                        f"{sum(info['issues'].values())} issues ({info['commit'][:12]})")
     click.echo(f"parsed {summary.parsed_blobs} blobs, {summary.cached_blobs} from cache; written to {summary.out}")
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("-o", "--out", default="diff", show_default=True, type=click.Path(), help="Output folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary's numbers as JSON.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def diff(old, new, out, as_json, debug):
+    """What coverage appeared or vanished from OLD to NEW (each an output folder of convert,
+    a docs folder, or REPO@REF)."""
+    from .diff import diff as run_diff
+
+    result = _run(lambda: run_diff(old, new, out), debug)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        return
+    click.echo(f"{result.old} -> {result.new}")
+    for name, c in result.counts.items():
+        click.echo(f"  {name:<22} +{c['added']:<7} -{c['removed']:<7} ~{c['changed']}")
+    click.echo(f"written to {os.path.abspath(out)} (summary.md for a readable report)")
 
 
 def _run(call, debug):

@@ -107,12 +107,17 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
     ],
 }
 
+# activity_parsers is keyed by the event type, not by its spelling of the moment: releases
+# wrote `app-login:success (app-login)`, then `app-login` again. diff derives this column as
+# the legacy event type when there is one, else the activity type.
+TYPE_KEY = "event_type_key"
+
 # Columns that identify a row's meaning (never paths or line numbers): used by diff and to
 # sort rows deterministically inside a page.
 KEYS: dict[str, tuple[str, ...]] = {
     "products": ("vendor", "product"),
     "use_cases": ("vendor", "product", "use_case"),
-    "activity_parsers": ("vendor", "product", "use_case", "activity_type", "parser"),
+    "activity_parsers": ("vendor", "product", "use_case", TYPE_KEY, "parser"),
     "use_case_ttps": ("vendor", "product", "use_case", "technique_id"),
     "attack_matrix": ("vendor", "product", "tactic", "technique_id"),
     "use_case_counts": ("vendor", "product", "use_case"),
@@ -124,6 +129,14 @@ KEYS: dict[str, tuple[str, ...]] = {
     "parsers": ("parser",),
     "parser_renames": ("old_parser", "new_parser"),
     "technique_rule_counts": ("tactic", "technique_id"),
+}
+
+# Tables whose rows carry counts: diff reports `changed` rows (old_* / new_*) for these columns.
+COUNTS: dict[str, tuple[str, ...]] = {
+    "products": ("rules", "models", "mitre_ttps", "activity_types", "parsers"),
+    "use_cases": ("rules", "models"),
+    "use_case_counts": ("rules", "models", "mitre_ttps", "activity_types", "parsers"),
+    "technique_rule_counts": ("rules",),
 }
 
 # The page kinds the `pages` table may name.

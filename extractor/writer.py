@@ -63,7 +63,8 @@ def check_out(out: str) -> None:
                                     "not an extractor output folder, refusing to replace it")
 
 
-def write(out: str, tables: dict[str, pa.Table], manifest: dict) -> None:
+def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | None = None) -> None:
+    """Write tables (Parquet + CSV), manifest.json and `extra` text files {name: text} to out."""
     out = os.path.abspath(out)
     check_out(out)
     parent = os.path.dirname(out)
@@ -76,6 +77,9 @@ def write(out: str, tables: dict[str, pa.Table], manifest: dict) -> None:
         for name, table in tables.items():
             pq.write_table(table, os.path.join(tmp, f"{name}.parquet"))
             pacsv.write_csv(_csv_ready(table), os.path.join(tmp, f"{name}.csv"))
+        for name, text in (extra or {}).items():
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
+                fh.write(text)
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, sort_keys=True)
             fh.write("\n")
