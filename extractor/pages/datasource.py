@@ -119,10 +119,10 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
     path = result.path
     col = {}
     for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
-        if meaning in ("use_case", "types_parsers", "mitre_ttps", "content") and meaning not in col:
+        if meaning in ("use_case", "types_parsers", "mitre_ttps", "content", "activity_types") \
+                and meaning not in col:
+            # `activity_types` here is the 2021 column of category lists (<ul><li>).
             col[meaning] = i
-        elif meaning == "activity_types":
-            pass  # 2021 layout: category lists, read by the page-kinds work
         else:
             result.issues.append(issue(path, table.line, "unknown-column",
                                        f"use-case column {text_of(cell)!r} is not known; not read"))
@@ -153,6 +153,8 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
         for activity_type, legacy, parser, parser_page in pairs:
             result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,
                                             parser, parser_page, path, line))
+        for category in cells.categories(get("activity_types")):
+            result.add("use_case_categories", (vendor, product, use_case, category, path, line))
         ttps, problems = cells.ttps(get("mitre_ttps"))
         _problems(result, line, "bad-ttp", problems)
         for tid, name in ttps:
