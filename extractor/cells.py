@@ -157,3 +157,165 @@ def matrix_links(cell: list):
         elif type(tok) is str and clean(tok):
             problems.append(f"matrix cell text {clean(tok)!r} is not a technique link")
     return out, problems
+
+
+def categories(cell: list) -> list[str]:
+    """The 2021 `Activity Types` column: `<ul><li>Authentication</li><li>...</li></ul>`, or
+    plain <br>-separated names -> ["Authentication", ...]."""
+    items: list[str] = []
+    current: list[str] = []
+    for tok in cell:
+        if type(tok) is str:
+            current.append(tok)
+        elif tok is BR or (tok[0] == "h" and tok[1].lower().lstrip("</").startswith(("li", "ul", "ol"))):
+            items.append(clean("".join(current)))
+            current = []
+        elif tok[0] == "a":
+            current.append(tok[2])
+    items.append(clean("".join(current)))
+    return [item for item in items if item]
+
+
+# --- rules, models and correlation-rule cells
+# The Rules cell of a rules-and-models page lists techniques, each followed by its rules:
+#     <b>T1078 - Valid Accounts</b><br> ↳ <b>RULE-ID</b>: description<br><br><b>T1110 - ...</b>
+# and the Models cell lists `• <b>MODEL-ID</b>: description` items. Problems here are
+# (issue code, message) pairs rather than bare messages: one cell can go wrong in several
+# distinct ways and only the grammar knows which.
+
+_ITEM_MARKS = "↳•"
+_BOLD_OPEN = ("<b>", "<strong>")
+_BOLD_CLOSE = ("</b>", "</strong>")
+_BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
+_DESC_LEAD = re.compile(r"^[:\-–—]\s*")
+_AA_OVERLAP = re.compile(r"^[\u26a0\ufe0f!\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b", re.IGNORECASE)
+
+
+def _item_parts(line: list):
+    """One <br>-line of a Rules/Models cell -> (mark, pre, bold, rest, text).
+
+    mark is `↳`, `•` or ""; bold is the text of the first <b>…</b> (None when there is none, or
+    it is never closed), pre and rest the text before and after it; text is the whole line
+    without the mark. Other inline HTML is formatting and is dropped; link text counts as text.
+    """
+    parts: tuple[list, list, list] = ([], [], [])
+    state = 0  # 0 before the first <b>, 1 inside it, 2 after it
+    for tok in line:
+        if type(tok) is str:
+            parts[state].append(tok)
+        elif tok[0] == "a":
+            parts[state].append(tok[2])
+        elif tok[0] == "h":
+            tag = tok[1].lower().replace(" ", "")
+            if state == 0 and tag in _BOLD_OPEN:
+                state = 1
+            elif state == 1 and tag in _BOLD_CLOSE:
+                state = 2
+    pre, bold, rest = (clean("".join(p)) for p in parts)
+    mark = ""
+    if pre[:1] and pre[0] in _ITEM_MARKS:
+        mark, pre = pre[0], clean(pre[1:])
+    text = clean(" ".join(x for x in (pre, bold, rest) if x))
+    if state != 2:  # no bold, or a <b> never closed: the whole line is plain text
+        return mark, text, None, "", text
+    return mark, pre, bold, rest, text
+
+
+def _id_and_description(mark: str, pre: str, bold, rest: str, text: str):
+    """(id, description) of an item line, or None when the line names no ID.
+    `<b>ID</b>: text`, `<b>ID:</b> text`, `<b>ID</b>` alone, or without bold `ID: text`."""
+    if bold is not None and not pre:
+        item_id = bold.rstrip(":").strip()
+        desc = _DESC_LEAD.sub("", rest)
+        return (item_id, desc or None) if item_id else None
+    if bold is None:
+        m = _BARE_ITEM.match(text)
+        if m:
+            return m.group("id"), clean(m.group("desc")) or None
+        if mark and " " not in text:
+            return text, None
+    return None
+
+
+def _looks_like_item(pre: str, bold, rest: str) -> bool:
+    """A line without a mark that still reads `<b>ID</b>: description`."""
+    return bold is not None and not pre and rest.startswith(":")
+
+
+def rule_items(cell: list):
+    """The Rules cell -> [(technique_id, technique_name, rule_id, description)], problems.
+
+    A technique line applies to the rule lines under it until the next technique line. A rule
+    before any technique gets technique None and a problem; so do the rules under a line that
+    is neither a technique nor a rule (that line is reported too).
+    """
+    out: list[tuple] = []
+    problems: list[tuple[str, str]] = []
+    technique: tuple | None = None
+    for line in lines(cell):
+        mark, pre, bold, rest, text = _item_parts(line)
+        if not text:
+            if mark:
+                problems.append(("bad-rule-item", f"rule item {mark!r} names no rule"))
+            continue
+        if not mark:
+            m = _TTP.match(text) or _TTP_BARE.match(text)
+            if m:
+                technique = (m.group("id"), clean(m.groupdict().get("name") or "") or None)
+                continue
+            if not _looks_like_item(pre, bold, rest):
+                technique = None
+                problems.append(("bad-technique", f"line {text!r} is neither `T#### - name` nor a rule item"))
+                continue
+        item = _id_and_description(mark, pre, bold, rest, text)
+        if item is None:
+            problems.append(("bad-rule-item", f"rule item {text!r} has no `<b>ID</b>: description`"))
+            continue
+        if technique is None:
+            problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
+            out.append((None, None, *item))
+        else:
+            out.append((*technique, *item))
+    return out, problems
+
+
+def model_items(cell: list):
+    """The Models cell -> [(model_id, description)], problems. Items are `• <b>ID</b>: text`."""
+    out: list[tuple] = []
+    problems: list[tuple[str, str]] = []
+    for line in lines(cell):
+        mark, pre, bold, rest, text = _item_parts(line)
+        if not text:
+            if mark:
+                problems.append(("bad-model-item", f"model item {mark!r} names no model"))
+            continue
+        if not mark and not _looks_like_item(pre, bold, rest):
+            problems.append(("stray-text", f"text {text!r} in a Models cell is not a model item"))
+            continue
+        item = _id_and_description(mark, pre, bold, rest, text)
+        if item is None:
+            problems.append(("bad-model-item", f"model item {text!r} has no `<b>ID</b>: description`"))
+        else:
+            out.append(item)
+    return out, problems
+
+
+def correlation_name(cell: list) -> tuple[str | None, bool]:
+    """A correlation-rule name cell -> (name, overlaps_aa). The root index marks rules that
+    overlap Advanced Analytics with a line `⚠ Overlaps with Advanced Analytics rule.` under the
+    name; that line is a flag, not part of the name."""
+    name_lines: list[str] = []
+    overlaps = False
+    for line in lines(cell):
+        text = text_of(line)
+        if _AA_OVERLAP.match(text):
+            overlaps = True
+        elif text:
+            name_lines.append(text)
+    return clean(" ".join(name_lines)) or None, overlaps
+
+
+def comma_list(text: str) -> str | None:
+    """`Persistence , Privilege Escalation` -> `Persistence, Privilege Escalation`."""
+    items = [clean(x) for x in text.split(",")]
+    return ", ".join(x for x in items if x) or None
