@@ -142,6 +142,79 @@ def diff(old, new, out, as_json, debug):
     click.echo(f"written to {os.path.abspath(out)} (summary.md for a readable report)")
 
 
+def _filters(vendor, product, use_case, release):
+    from .navigator import Filters
+    return Filters(vendor, product, use_case, release)
+
+
+_filter_options = [
+    click.option("--vendor", help="Only this vendor."),
+    click.option("--product", help="Only this product."),
+    click.option("--use-case", "use_case", help="Only this use case."),
+    click.option("--release", help="Only this release (for a history dataset)."),
+]
+
+
+def _with_filters(fn):
+    for option in reversed(_filter_options):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@click.argument("out", required=False)
+@click.option("-o", "--output", "path", default="layer.json", show_default=True, type=click.Path(dir_okay=False),
+              help="Layer file to write.")
+@click.option("--diff", "pair", nargs=2, metavar="OLD NEW", help="Colour techniques added/removed from OLD to NEW.")
+@_with_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the layer's numbers as JSON.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def layer(out, path, pair, vendor, product, use_case, release, as_json, debug):
+    """Write an ATT&CK Navigator layer (format 4.5) of the coverage in OUT (default: out/)."""
+    from . import navigator
+
+    filters = _filters(vendor, product, use_case, release)
+    if pair and out:
+        raise Failure("give OUT or --diff OLD NEW, not both")
+
+    def make():
+        made = navigator.diff_layer(*pair, filters) if pair else navigator.layer(out or "out", filters)
+        navigator.write(made, path)
+        return made
+
+    made = _run(make, debug)
+    counts = {"file": os.path.abspath(path), "techniques": len(made["techniques"]),
+              "max_score": made["gradient"]["maxValue"]}
+    if pair:
+        for item in made["techniques"]:
+            change = item["comment"].split(" ", 1)[0]
+            counts[change] = counts.get(change, 0) + 1
+    if as_json:
+        click.echo(json.dumps(counts, indent=2, sort_keys=True))
+    else:
+        click.echo(f"{counts['techniques']} technique entries written to {counts['file']}")
+
+
+@cli.command()
+@click.argument("out", default="out")
+@click.option("-o", "--output", "path", default="coverage.png", show_default=True, type=click.Path(dir_okay=False),
+              help="PNG file to write.")
+@_with_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the plotted numbers as JSON.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def plot(out, path, vendor, product, use_case, release, as_json, debug):
+    """Draw a heatmap of techniques per tactic and use case of OUT into a PNG."""
+    from . import plot as plotting
+
+    data = _run(lambda: plotting.heatmap(out, path, _filters(vendor, product, use_case, release)), debug)
+    if as_json:
+        click.echo(json.dumps({"file": os.path.abspath(path),
+                               "cells": {uc: {k: int(v) for k, v in row.items() if v}
+                                         for uc, row in data.iterrows()}}, indent=2, sort_keys=True))
+    else:
+        click.echo(f"{len(data.index)} use cases x {len(data.columns)} tactics drawn into {os.path.abspath(path)}")
+
+
 def _run(call, debug):
     """Call the library; usage errors become one line and exit 2, signals exit 130."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
