@@ -9,6 +9,27 @@ __version__ = "0.1.0"
 
 from .convert import Summary, convert  # noqa: E402
 from .errors import ExtractorError  # noqa: E402
-from .load import Tables, load  # noqa: E402
+from .load import Tables, duckdb, load  # noqa: E402
 
-__all__ = ["convert", "load", "Summary", "Tables", "ExtractorError", "__version__"]
+
+# Imported on first use: pandas-heavy modules stay out of `extractor convert`'s start-up.
+def history(repo, out, patterns=None, **kw):
+    """Convert every matching branch/tag of a git repository into one partitioned dataset."""
+    from .history import history as run
+    return run(repo, out, patterns, **kw)
+
+
+def diff(old, new, out=None):
+    """Compare two releases (output folders, docs folders or REPO@REF) on semantic keys."""
+    from .diff import diff as run
+    return run(old, new, out)
+
+
+def validate(src, **kw):
+    """Consistency findings of a docs tree or output folder (counts against detail, links)."""
+    from .validate import validate as run
+    return run(src, **kw)
+
+
+__all__ = ["convert", "load", "duckdb", "history", "diff", "validate", "Summary", "Tables",
+           "ExtractorError", "__version__"]
