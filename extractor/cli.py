@@ -215,6 +215,34 @@ def plot(out, path, vendor, product, use_case, release, as_json, debug):
         click.echo(f"{len(data.index)} use cases x {len(data.columns)} tactics drawn into {os.path.abspath(path)}")
 
 
+@cli.command()
+@click.argument("src", default="out")
+@click.option("-o", "--out", type=click.Path(), help="Also write the checks table (Parquet + CSV) here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings' numbers as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when there are findings.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def validate(src, out, as_json, strict, debug):
+    """Check the docs against themselves: counts tables against their detail, use-case pages
+    against data-source pages, links against the pages that exist. SRC is an output folder
+    (default out/), a docs folder or REPO@REF."""
+    from .validate import CHECKS, validate as run_validate
+
+    result = _run(lambda: run_validate(src, out), debug)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    else:
+        click.echo(f"release {result.release}: {len(result.checks)} findings")
+        for check, n in result.counts.items():
+            click.echo(f"  {check:<24} {n:>6}  {CHECKS[check]}")
+        for row in result.checks.head(10).itertuples(index=False):
+            where = f"{row.source_path}:{row.source_line}" if row.source_path else f"{row.vendor} / {row.product}"
+            click.echo(f"  - {where}: {row.message}")
+        if len(result.checks) > 10:
+            click.echo(f"  ... {len(result.checks) - 10} more" + (f" in {out}" if out else " (use -o to write them all)"))
+    if strict and len(result.checks):
+        sys.exit(1)
+
+
 def _run(call, debug):
     """Call the library; usage errors become one line and exit 2, signals exit 130."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -154,7 +154,7 @@ def tables_of(read_: Read, release: str) -> tuple[dict, dict]:
     tables = writer.build_tables(results, read_.issues, release)
     stats = dict(
         pages=dict(sorted(collections.Counter(r.kind for r in results).items())),
-        rows={name: tables[name].num_rows for name in schema.TABLES},
+        rows={name: tables[name].num_rows for name in schema.PAGE_TABLES},
         issues=dict(sorted(collections.Counter(tables["issues"].column("code").to_pylist()).items())),
     )
     return tables, stats

@@ -143,7 +143,7 @@ def _written_releases(out: str) -> dict:
 
 def _partition_complete(out: str, ref: str) -> bool:
     return all(os.path.exists(os.path.join(out, t, partition_name(ref), "part-0.parquet"))
-               for t in schema.TABLES)
+               for t in schema.PAGE_TABLES)
 
 
 def _write_partition(out: str, ref: str, tables: dict) -> None:

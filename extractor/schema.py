@@ -97,6 +97,12 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
         ("release", _s), ("category", _s), ("description", _s), ("vendor", _s), ("product", _s),
         ("source_path", _s), ("source_line", _i),
     ],
+    # validate(): one finding per row (data about the docs, not failures of the tool).
+    "checks": [
+        ("release", _s), ("check", _s), ("severity", _s), ("vendor", _s), ("product", _s),
+        ("use_case", _s), ("expected", _s), ("actual", _s), ("message", _s),
+        ("source_path", _s), ("source_line", _i),
+    ],
     "pages": [
         ("release", _s), ("source_path", _s), ("kind", _s), ("vendor", _s), ("product", _s),
         ("bytes", pa.int64()), ("continues", _s),
@@ -130,6 +136,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "parser_renames": ("old_parser", "new_parser"),
     "technique_rule_counts": ("tactic", "technique_id"),
 }
+
+# Tables filled from pages by convert(); the others are derived later (validate's checks).
+PAGE_TABLES = tuple(name for name in TABLES if name != "checks")
 
 # Tables whose rows carry counts: diff reports `changed` rows (old_* / new_*) for these columns.
 COUNTS: dict[str, tuple[str, ...]] = {

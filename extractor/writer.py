@@ -22,7 +22,7 @@ MANIFEST = "manifest.json"
 
 
 def build_tables(results: list, extra_issues: list, release: str) -> dict[str, pa.Table]:
-    rows: dict[str, list] = {name: [] for name in schema.TABLES}
+    rows: dict[str, list] = {name: [] for name in schema.PAGE_TABLES}
     for r in results:
         for name, table_rows in r.rows.items():
             rows[name].extend(table_rows)
