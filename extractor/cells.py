@@ -191,34 +191,47 @@ _DESC_LEAD = re.compile(r"^[:\-–—]\s*")
 _AA_OVERLAP = re.compile(r"^[\u26a0\ufe0f!\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b", re.IGNORECASE)
 
 
+_TAG_KINDS: dict = {}  # inline HTML -> 1 opens bold, 2 closes it, 0 anything else
+
+
+def _tag_kind(html: str) -> int:
+    kind = _TAG_KINDS.get(html)
+    if kind is None:
+        tag = html.lower().replace(" ", "")
+        kind = 1 if tag in _BOLD_OPEN else 2 if tag in _BOLD_CLOSE else 0
+        if len(_TAG_KINDS) < 1024:
+            _TAG_KINDS[html] = kind
+    return kind
+
+
 def _item_parts(line: list):
     """One <br>-line of a Rules/Models cell -> (mark, pre, bold, rest, text).
 
     mark is `↳`, `•` or ""; bold is the text of the first <b>…</b> (None when there is none, or
     it is never closed), pre and rest the text before and after it; text is the whole line
     without the mark. Other inline HTML is formatting and is dropped; link text counts as text.
+    (Called for every item of every page: kept to plain loops and joins.)
     """
     parts: tuple[list, list, list] = ([], [], [])
     state = 0  # 0 before the first <b>, 1 inside it, 2 after it
     for tok in line:
         if type(tok) is str:
             parts[state].append(tok)
+        elif tok[0] == "h":
+            kind = _tag_kind(tok[1])
+            if kind == state + 1:  # the first <b>, then its </b>
+                state = kind
         elif tok[0] == "a":
             parts[state].append(tok[2])
-        elif tok[0] == "h":
-            tag = tok[1].lower().replace(" ", "")
-            if state == 0 and tag in _BOLD_OPEN:
-                state = 1
-            elif state == 1 and tag in _BOLD_CLOSE:
-                state = 2
-    pre, bold, rest = (clean("".join(p)) for p in parts)
+    pre, bold, rest = ("".join(p) for p in parts)
+    text = " ".join((pre + bold + rest).split())
     mark = ""
+    pre = pre.lstrip()
     if pre[:1] and pre[0] in _ITEM_MARKS:
-        mark, pre = pre[0], clean(pre[1:])
-    text = clean(" ".join(x for x in (pre, bold, rest) if x))
+        mark, pre, text = pre[0], pre[1:], text[1:].lstrip()
     if state != 2:  # no bold, or a <b> never closed: the whole line is plain text
         return mark, text, None, "", text
-    return mark, pre, bold, rest, text
+    return mark, " ".join(pre.split()), " ".join(bold.split()), " ".join(rest.split()), text
 
 
 def _id_and_description(mark: str, pre: str, bold, rest: str, text: str):

@@ -32,7 +32,11 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("overlap_with_aa", r"overlap (with )?aa"),
     ("category", r"(product )?categor(y|ies)"),
     # rules side (page-kinds work): add aliases below this line
+    ("change_status", r"change status"),  # correlation-rule change log, not a rule list
+    ("change_date", r"change date"),
     # index side (page-kinds work): add aliases below this line
+    ("technique_id", r"(ttp|technique|att&ck) (code|id)s?"),
+    ("technique_name", r"technique ?[:/] ?sub-?techniques?|(technique|ttp) names?"),
 ]
 _COMPILED = [(name, re.compile(rf"^(?:{rx})$")) for name, rx in COLUMN_ALIASES]
 

@@ -42,6 +42,28 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-content": ("warning", "a Content cell without rule or model counts"),
     "bad-matrix-link": ("warning", "a matrix cell entry that is not an ATT&CK technique link"),
     "missing-use-case": ("warning", "a use-case row without a use-case name"),
+    # parser-config pages
+    "missing-parser-config": ("error", "a parser-config page without a config block"),
+    "missing-parser-name": ("error", "a parser config block without `Name`; no parser record"),
+    "extra-parser-config": ("warning", "more than one parser config on a page; only the first is read"),
+    "truncated-parser-config": ("warning", "a parser config cut off inside a string; the rest is not on the page"),
+    "bad-parser-config": ("warning", "text in a parser config that is not `key = value`; not read"),
+    # rules-and-models and correlation-rule pages
+    "missing-use-case-label": ("error", "a rules-and-models or correlation-rule page without a `Use-Case:` heading"),
+    "empty-use-case-label": ("warning", "the `Use-Case:` heading names no use case"),
+    "missing-rules-table": ("warning", "counts name rules or models but the page has no `Event Type | Rules | Models` table"),
+    "missing-event-type": ("warning", "a rules-and-models row with items but no event type"),
+    "rule-without-technique": ("warning", "a rule item with no technique line before it; technique left empty"),
+    "bad-technique": ("warning", "a Rules-cell line that is neither `T#### - name` nor a rule item"),
+    "bad-rule-item": ("error", "a rule item without a rule ID; not read"),
+    "bad-model-item": ("error", "a model item without a model ID; not read"),
+    "missing-rule-name": ("error", "a correlation-rule row without a name; not read"),
+    # index pages (ParsersLegacy, MitreMap, data-source and product-category lists)
+    "stray-quote": ("warning", "a parser name with a stray `\"` at one end; read without it"),
+    "empty-parser-name": ("warning", "a parser-rename row with an empty old or new name"),
+    "empty-category": ("warning", "a product-category row that names no category"),
+    "duplicate-technique": ("warning", "a technique counted twice in the MitreMap counts table; both rows kept"),
+    "technique-without-count": ("warning", "a MitreMap matrix technique the counts table has no row for; rules left empty"),
 }
 
 

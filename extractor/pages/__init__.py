@@ -63,9 +63,15 @@ def classify(doc: Doc) -> tuple[str, list]:
     titles = [x for x in labels if not (headers.VENDOR_LABEL.match(x) or headers.PRODUCT_LABEL.match(x)
                                         or headers.USE_CASE_LABEL.match(x))]
     correlation = any("correlation" in x.lower() for x in titles)
+    if correlation and {"change_status", "change_date"} & meanings_seen:
+        return "index", tables  # the correlation-rule change log: changes, not the rules
     if correlation and (has_vendor or {"rule_name", "name"} & meanings_seen):
         return "correlation_rules", tables
-    if any(headers.RULES_MODELS_TITLE.search(x) for x in titles) or "rules_models" in kinds:
+    has_use_case_label = any(headers.USE_CASE_LABEL.match(x) for x in labels)
+    if any(headers.RULES_MODELS_TITLE.search(x) for x in titles) or "rules_models" in kinds or (
+        # a rules-and-models page whose detail table is broken still has its counts
+        "counts" in kinds and has_vendor and has_use_case_label
+    ):
         return "rules_models", tables
     if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or any(
         "Name" in c.text and "=" in c.text for c in doc.code[:1]

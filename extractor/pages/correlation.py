@@ -1,6 +1,91 @@
-"""Correlation-rule pages (`CR/c_r_*`) and the root correlation-rule index: correlation_rules."""
+"""Correlation-rule pages (`CR/c_r_*`) and the root correlation-rule index: correlation_rules.
+
+A `CR/c_r_*` page has `Vendor:` / `Product:` / `Use-Case:` headings over a table
+`Name | Description | Activity Type | MITRE Tactic | Severity | Overlap with AA`. The root index
+(`Exabeam Correlation Rules.md`) has no such headings and its own columns
+(`Rule Name | Description | Use Case | MITRE tactics | Severity`); it flags rules that overlap
+Advanced Analytics with a `⚠ Overlaps with Advanced Analytics rule.` line in the name cell.
+Columns are read by meaning; what a page does not give stays null.
+"""
 from __future__ import annotations
 
+from .. import cells, headers
+from ..issues import issue
+from ..markdown import Doc, text_of
+from . import PageResult
+from .datasource import _check_row
+from .rules_models import page_labels
 
-def extract(result, doc, tables) -> None:
-    """Fill result.rows / result.issues from a parsed page of this kind (not written yet)."""
+# column meaning -> field of a correlation_rules row (`name` and `rule_name` are both the name)
+_FIELDS = {
+    "rule_name": "name", "name": "name", "description": "description",
+    "activity_types": "activity_type", "mitre_tactic": "mitre_tactic", "severity": "severity",
+    "overlap_with_aa": "overlap_with_aa", "use_case": "use_case", "vendor": "vendor",
+    "product": "product",
+}
+_CHANGE_LOG = {"change_status", "change_date"}
+
+
+def extract(result: PageResult, doc: Doc, tables: list) -> None:
+    # Labels are required only on per-product pages (those with any of the three headings).
+    per_product = any(rx.match(h.text) for h in doc.headings
+                      for rx in (headers.VENDOR_LABEL, headers.PRODUCT_LABEL, headers.USE_CASE_LABEL))
+    labels = page_labels(doc, result, required=per_product)
+    result.vendor, result.product = labels[0], labels[1]
+    for table, _kind, meanings in tables:
+        _table(result, table, meanings, labels)
+        if table.truncated:
+            result.issues.append(issue(result.path, table.rows[-1].line if table.rows else table.line,
+                                       "truncated-table", "the page ends inside this table row"))
+
+
+def _table(result, table, meanings, labels) -> None:
+    path = result.path
+    names = ", ".join(repr(text_of(c)) for c in table.header)
+    if _CHANGE_LOG & set(meanings) or not {"name", "rule_name"} & set(meanings):
+        what = "a change log" if _CHANGE_LOG & set(meanings) else "not a list of correlation rules"
+        result.issues.append(issue(path, table.line, "unknown-table",
+                                   f"table with columns {names} is {what}; not read"))
+        return
+    col = {}
+    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
+        field = _FIELDS.get(meaning)
+        if field and field not in col:
+            col[field] = i
+        else:
+            result.issues.append(issue(path, table.line, "unknown-column",
+                                       f"correlation-rule column {text_of(cell)!r} is not known (or repeats one); not read"))
+    width = len(table.header)
+
+    def get(row, field):
+        i = col.get(field)
+        return row.cells[i] if i is not None and i < len(row.cells) else []
+
+    def text(row, field):
+        return cells.clean(text_of(get(row, field))) or None
+
+    parsed = [(row, *cells.correlation_name(get(row, "name"))) for row in table.rows]
+    # Without an `Overlap with AA` column the marker line is the table's only word on overlap:
+    # when the table uses it at all, a row without it does not overlap.
+    marker_used = any(overlaps for _, _, overlaps in parsed)
+    vendor, product, use_case = labels
+    for row, name, overlaps in parsed:
+        if not any(text_of(c) for c in row.cells):
+            continue  # an empty row lists nothing
+        _check_row(result, table, row, width)
+        if name is None:
+            result.issues.append(issue(path, row.line, "missing-rule-name",
+                                       "correlation-rule row has no name; not read"))
+            continue
+        overlap = text(row, "overlap_with_aa")
+        if overlap is None and "overlap_with_aa" not in col and marker_used:
+            overlap = "true" if overlaps else "false"
+        elif overlap is None and overlaps:
+            overlap = "true"
+        tactic = cells.comma_list(text_of(get(row, "mitre_tactic")))
+        row_use_case = cells.first_link(get(row, "use_case"))[1] or None  # the link text names it
+        result.add("correlation_rules", (
+            text(row, "vendor") or vendor, text(row, "product") or product, row_use_case or use_case,
+            name, text(row, "description"), text(row, "activity_type"), tactic, text(row, "severity"),
+            overlap,
+            path, row.line))

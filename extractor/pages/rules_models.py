@@ -1,6 +1,127 @@
-"""Rules-and-models pages (`RM/r_m_*`, `Rules_Models/`): use_case_counts, rules, models."""
+"""Rules-and-models pages (`RM/r_m_*`, `Rules_Models/`): use_case_counts, rules, models.
+
+One page per (product, use case): `Vendor:` / `Product:` / `Use-Case:` headings, a counts table
+(`Rules | Models | MITRE TTPs | Activity Types | Parsers`) and a table with one row per event type:
+
+    | Event Type | Rules                                            | Models                   |
+    | app-login  | <b>T1078 - Valid Accounts</b><br> ↳ <b>ID</b>: … |  • <b>ID</b>: …           |
+
+Every rule and model item becomes a record, or an issue when it cannot (see cells.rule_items).
+"""
 from __future__ import annotations
 
+from .. import cells, headers
+from ..issues import issue
+from ..markdown import Doc, text_of
+from . import PageResult
+from .datasource import _check_row
 
-def extract(result, doc, tables) -> None:
-    """Fill result.rows / result.issues from a parsed page of this kind (not written yet)."""
+_COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
+_LABELS = {"missing-vendor": "Vendor", "missing-product": "Product", "missing-use-case-label": "Use-Case"}
+
+
+def heading_label(doc: Doc, rx, result: PageResult, missing: str | None, empty: str):
+    """The name in the first heading like `Use-Case: [X](...)` (the link text is the name).
+    None with an issue when the heading is empty, or missing and `missing` names a code."""
+    for h in doc.headings:
+        m = rx.match(h.text)
+        if m:
+            value = cells.clean(m.group(1))
+            if not value:
+                result.issues.append(issue(result.path, h.line, empty, f"heading {h.text!r} is empty"))
+            return value or None
+    if missing:
+        result.issues.append(issue(result.path, None, missing, f"no heading like `{_LABELS[missing]}: X`"))
+    return None
+
+
+def page_labels(doc: Doc, result: PageResult, required: bool = True):
+    """(vendor, product, use_case) from the page's headings; missing ones are issues when required."""
+    def label(rx, missing, empty):
+        return heading_label(doc, rx, result, missing if required else None, empty)
+
+    return (label(headers.VENDOR_LABEL, "missing-vendor", "empty-vendor"),
+            label(headers.PRODUCT_LABEL, "missing-product", "empty-product"),
+            label(headers.USE_CASE_LABEL, "missing-use-case-label", "empty-use-case-label"))
+
+
+def problems(result: PageResult, line: int, found: list) -> None:
+    """Cell-grammar problems, (code, message) pairs, as issues at `line`."""
+    for code, msg in found:
+        result.issues.append(issue(result.path, line, code, msg))
+
+
+def extract(result: PageResult, doc: Doc, tables: list) -> None:
+    vendor, product, use_case = page_labels(doc, result)
+    result.vendor, result.product = vendor, product
+    labels = (vendor, product, use_case)
+    counts = None  # the counts row's values, to tell whether a missing detail table loses anything
+    detail = False
+    for table, kind, meanings in tables:
+        if kind == "counts" and counts is None and table.rows:
+            counts = _counts(result, table, meanings, labels)
+        elif kind == "rules_models":
+            detail = True
+            _items(result, table, meanings, labels)
+        else:
+            names = ", ".join(repr(text_of(c)) for c in table.header)
+            result.issues.append(issue(result.path, table.line, "unknown-table",
+                                       f"table with columns {names} is not a known kind; not read"))
+        if table.truncated:
+            result.issues.append(issue(result.path, table.rows[-1].line if table.rows else table.line,
+                                       "truncated-table", "the page ends inside this table row"))
+    if counts is None:
+        result.issues.append(issue(result.path, None, "missing-counts", "no counts table (Rules | Models | ...)"))
+    elif not detail and (counts["rules"] or counts["models"]):
+        # Some pages write the detail header and its delimiter on one line: no table, and when
+        # the counts say there is nothing to list, nothing is lost.
+        result.issues.append(issue(result.path, None, "missing-rules-table",
+                                   f"counts name {counts['rules']} rules and {counts['models']} models "
+                                   "but there is no Event Type | Rules | Models table"))
+
+
+def _counts(result, table, meanings, labels) -> dict:
+    row = table.rows[0]
+    _check_row(result, table, row, len(table.header))
+    values = dict.fromkeys(_COUNT_COLUMNS)
+    for meaning, cell in zip(meanings, row.cells):
+        if meaning in values:
+            values[meaning], found = cells.integer(cell)
+            for msg in found:
+                result.issues.append(issue(result.path, row.line, "bad-count", msg))
+    for cell, meaning in zip(table.header, meanings):
+        if meaning not in values:
+            result.issues.append(issue(result.path, table.line, "unknown-column",
+                                       f"counts column {text_of(cell)!r} is not known"))
+    if len(table.rows) > 1:
+        result.issues.append(issue(result.path, table.rows[1].line, "extra-counts-row",
+                                   f"counts table has {len(table.rows)} rows"))
+    result.add("use_case_counts", (*labels, *values.values(), result.path, row.line))
+    return values
+
+
+def _items(result, table, meanings, labels) -> None:
+    path = result.path
+    col = {}
+    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
+        if meaning in ("activity_types", "rules", "models") and meaning not in col:
+            col[meaning] = i
+        else:
+            result.issues.append(issue(path, table.line, "unknown-column",
+                                       f"rules-and-models column {text_of(cell)!r} is not known (or repeats one); not read"))
+    width = len(table.header)
+    for row in table.rows:
+        _check_row(result, table, row, width)
+        get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
+        event_type = cells.clean(text_of(get("activity_types"))) or None
+        rules, found = cells.rule_items(get("rules"))
+        problems(result, row.line, found)
+        models, found = cells.model_items(get("models"))
+        problems(result, row.line, found)
+        if event_type is None and (rules or models):
+            result.issues.append(issue(path, row.line, "missing-event-type",
+                                       f"row with {len(rules)} rules and {len(models)} models names no event type"))
+        for rule in rules:
+            result.add("rules", (*labels, event_type, *rule, path, row.line))
+        for model in models:
+            result.add("models", (*labels, event_type, *model, path, row.line))
