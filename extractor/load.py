@@ -91,7 +91,8 @@ def duckdb(out: str = "out", connection=None):
         if os.path.exists(single):
             src = f"read_parquet('{_sql(single)}')"
         elif os.path.isdir(folder):
-            src = f"read_parquet('{_sql(folder)}/*/*.parquet', hive_partitioning = true)"
+            src = (f"read_parquet('{_sql(folder)}/*/*.parquet', hive_partitioning = true, "
+                   "hive_types = {'release': VARCHAR})")
         else:
             continue
         con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {src}')
