@@ -15,19 +15,19 @@ from .load import Tables, duckdb, load  # noqa: E402
 # Imported on first use: pandas-heavy modules stay out of `extractor convert`'s start-up.
 def history(repo, out, patterns=None, **kw):
     """Convert every matching branch/tag of a git repository into one partitioned dataset."""
-    from .history import history as run
+    from .releases import history as run
     return run(repo, out, patterns, **kw)
 
 
 def diff(old, new, out=None):
     """Compare two releases (output folders, docs folders or REPO@REF) on semantic keys."""
-    from .diff import diff as run
+    from .compare import diff as run
     return run(old, new, out)
 
 
 def validate(src, **kw):
     """Consistency findings of a docs tree or output folder (counts against detail, links)."""
-    from .validate import validate as run
+    from .consistency import validate as run
     return run(src, **kw)
 
 

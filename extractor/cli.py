@@ -91,7 +91,7 @@ def convert(src, out, git_repo, ref, release, jobs, max_page_bytes, quiet, as_js
 def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
     """Convert every release (branch or tag) of the git repository REPO into one
     hive-partitioned dataset OUT/<table>/release=<ref>/."""
-    from .history import history as run_history
+    from .releases import history as run_history
 
     bars: dict = {}
 
@@ -130,7 +130,7 @@ def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
 def diff(old, new, out, as_json, debug):
     """What coverage appeared or vanished from OLD to NEW (each an output folder of convert,
     a docs folder, or REPO@REF)."""
-    from .diff import diff as run_diff
+    from .compare import diff as run_diff
 
     result = _run(lambda: run_diff(old, new, out), debug)
     if as_json:
@@ -225,7 +225,7 @@ def validate(src, out, as_json, strict, debug):
     """Check the docs against themselves: counts tables against their detail, use-case pages
     against data-source pages, links against the pages that exist. SRC is an output folder
     (default out/), a docs folder or REPO@REF."""
-    from .validate import CHECKS, validate as run_validate
+    from .consistency import CHECKS, validate as run_validate
 
     result = _run(lambda: run_validate(src, out), debug)
     if as_json:

@@ -78,7 +78,9 @@ def refs(repo: str, patterns: list[str] | None = None) -> list[tuple[str, str]]:
 def list_tree(repo: str, ref: str) -> GitListing:
     commit = resolve(repo, ref)
     listing = GitListing(repo, ref, commit)
-    out = _git(repo, "ls-tree", "-r", "-z", "--long", "--full-tree", commit)
+    # Run inside `repo`: in a subfolder of a work tree, ls-tree lists that folder's subtree
+    # with paths relative to it, just as reading the folder itself would.
+    out = _git(repo, "ls-tree", "-r", "-z", "--long", commit)
     links = {}
     for entry in out.split(b"\0"):
         if not entry:

@@ -9,7 +9,6 @@ import json
 import os
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from . import schema
@@ -49,6 +48,8 @@ def read_arrow(out: str, name: str) -> pa.Table | None:
         return pq.read_table(single)
     folder = os.path.join(out, name)
     if os.path.isdir(folder):
+        import pyarrow.dataset as pads  # only history datasets need it, and it is slow to import
+
         part = pads.partitioning(pa.schema([("release", pa.string())]), flavor="hive")
         data = pads.dataset(folder, format="parquet", partitioning=part).to_table()
         # Put columns back in the contract's order (the partition column comes last).

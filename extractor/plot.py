@@ -56,6 +56,10 @@ def heatmap(out: str, path: str, filters: Filters | None = None, title: str | No
     fig.colorbar(image, ax=ax, label="distinct techniques")
     ax.set_title(title or f"Techniques per tactic and use case ({(filters or Filters()).describe()})")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise ExtractorError(f"{path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
     return data

@@ -53,7 +53,16 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     return table
 
 
-def check_out(out: str) -> None:
+def manifest_kind(out: str) -> str | None:
+    """What wrote this output folder: convert (no kind), history, diff or validate."""
+    try:
+        with open(os.path.join(out, MANIFEST), encoding="utf-8") as fh:
+            return json.load(fh).get("kind", "convert")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_out(out: str, kind: str = "convert") -> None:
     if os.path.exists(out):
         if not os.path.isdir(out):
             raise OutputNotWritable(f"{out} exists and is not a folder")
@@ -61,12 +70,17 @@ def check_out(out: str) -> None:
             # Never replace a folder we did not write (it could be the docs tree itself).
             raise OutputNotWritable(f"{out} exists, is not empty and holds no {MANIFEST}: "
                                     "not an extractor output folder, refusing to replace it")
+        found = manifest_kind(out)
+        if found is not None and found != kind:
+            # Replacing a history dataset would throw away every release and the blob cache.
+            raise OutputNotWritable(f"{out} holds the output of `extractor {found}`; "
+                                    f"`extractor {kind}` will not replace it: choose another folder")
 
 
 def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | None = None) -> None:
     """Write tables (Parquet + CSV), manifest.json and `extra` text files {name: text} to out."""
     out = os.path.abspath(out)
-    check_out(out)
+    check_out(out, manifest.get("kind", "convert"))
     parent = os.path.dirname(out)
     try:
         os.makedirs(parent, exist_ok=True)

@@ -1,6 +1,208 @@
-"""Root index pages: parser_renames (`ParsersLegacy/*`), technique_rule_counts (`MitreMap.md`), data_source_index, product_categories."""
+"""Root index pages: parser_renames (`ParsersLegacy/*`), technique_rule_counts (`MitreMap.md`),
+data_source_index (`Exabeam Data Sources.md`), product_categories (`Exabeam Product Categories.md`).
+
+Each table is read by what its columns mean, whatever page it sits on:
+
+* `Old Parser Name | New-Scale Parser Name` -> parser_renames. Some cells carry a stray `"`
+  at one end (left over from the CSV the page was made from); parser names never contain
+  quotes, so the quote is dropped and a `stray-quote` warning keeps the cell as written.
+* `Vendor | Product` -> data_source_index, one row per product of the `<br>`-separated cell.
+* `Product Category | Description | Product` -> product_categories, one row per product.
+  The cell names products only (`[aws cloudtrail](DS/Amazon/...)`), so vendor stays empty.
+* MitreMap.md holds the ATT&CK matrix (tactic columns of technique links) and a counts table
+  (`TTP Code | Technique: Sub-technique | Rules`, older: `TTP | Rules`). A technique row of
+  the counts table becomes one record per tactic column the matrix lists it under (the
+  technique's count repeated: the page counts rules per technique, not per tactic), or one
+  record with tactic empty when the matrix does not list it. Matrix techniques the counts
+  table has no row for become records with rules empty and a `technique-without-count` issue.
+"""
 from __future__ import annotations
+
+import re
+
+from .. import cells
+from ..issues import issue
+from ..markdown import text_of
+from .datasource import _check_row
+
+_TECHNIQUE_ID = re.compile(r"^TA?\d{4}(?:\.\d{3})?$")
+_PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
 
 
 def extract(result, doc, tables) -> None:
-    """Fill result.rows / result.issues from a parsed page of this kind (not written yet)."""
+    path = result.path
+    # A counts table is known by its columns; classify() may call it a matrix too when the
+    # matrix title is the nearest heading above it.
+    counts = [(t, m) for t, k, m in tables if ({"technique_id", "mitre_ttps"} & set(m)) and "rules" in m]
+    matrix = [(t, m) for t, k, m in tables if k == "matrix" and not any(t is c for c, _ in counts)]
+    if counts or (matrix and result.kind == "mitre_map"):
+        _rule_counts(result, matrix, counts)
+    done = {id(t) for t, _ in matrix + counts}
+    for table, kind, meanings in tables:
+        if id(table) in done:
+            continue
+        m = set(meanings)
+        if {"old_parser", "new_parser"} <= m:
+            _renames(result, table, meanings)
+        elif "category" in m and "product" in m:
+            _categories(result, table, meanings)
+        elif {"vendor", "product"} <= m:
+            _data_sources(result, table, meanings)
+        else:
+            names = ", ".join(repr(text_of(c)) for c in table.header)
+            result.issues.append(issue(path, table.line, "unknown-table",
+                                       f"table with columns {names} is not a known index table; not read"))
+            continue
+        if table.truncated:
+            result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
+                                       "truncated-table", "the page ends inside this table row"))
+
+
+def _columns(result, table, meanings, wanted: tuple) -> dict:
+    """{meaning: column index} for the wanted meanings; other columns -> unknown-column."""
+    col: dict = {}
+    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
+        if meaning in wanted and meaning not in col:
+            col[meaning] = i
+        else:
+            result.issues.append(issue(result.path, table.line, "unknown-column",
+                                       f"column {text_of(cell)!r} is not known here; not read"))
+    return col
+
+
+def _cell(row, col, meaning) -> list:
+    i = col.get(meaning)
+    return row.cells[i] if i is not None and i < len(row.cells) else []
+
+
+def _link_items(result, cell, line) -> list:
+    """[(text or None, url or None)] for the `<br>`-separated entries of a cell."""
+    out = []
+    for tokens in cells.lines(cell):
+        links = [t for t in tokens if type(t) is tuple and t[0] == "a"]
+        text = cells.clean("".join(t for t in tokens if type(t) is str))
+        if links:
+            if text:
+                result.issues.append(issue(result.path, line, "stray-text",
+                                           f"text {text!r} beside a link is not part of any record"))
+            out.extend((cells.clean(t[2]) or None, t[1] or None) for t in links)
+        elif text:
+            out.append((text, None))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ParsersLegacy/*.md
+
+def _parser_name(result, cell, line, side: str) -> str | None:
+    raw = text_of(cell)
+    name = raw.strip('"').strip()
+    if name != raw:
+        result.issues.append(issue(result.path, line, "stray-quote",
+                                   f"{side} parser {raw!r} carries a stray quote; read as {name!r}"))
+    return name or None
+
+
+def _renames(result, table, meanings) -> None:
+    col = _columns(result, table, meanings, ("old_parser", "new_parser"))
+    for row in table.rows:
+        _check_row(result, table, row, len(table.header))
+        old = _parser_name(result, _cell(row, col, "old_parser"), row.line, "old")
+        new = _parser_name(result, _cell(row, col, "new_parser"), row.line, "new")
+        if old is None or new is None:
+            result.issues.append(issue(result.path, row.line, "empty-parser-name",
+                                       "the row has an empty old or new parser name"))
+        result.add("parser_renames", (old, new, result.path, row.line))
+
+
+# ---------------------------------------------------------------------------------------------
+# Exabeam Data Sources.md, Exabeam Product Categories.md
+
+def _data_sources(result, table, meanings) -> None:
+    path = result.path
+    col = _columns(result, table, meanings, ("vendor", "product"))
+    for row in table.rows:
+        _check_row(result, table, row, len(table.header))
+        vendor = text_of(_cell(row, col, "vendor")) or None
+        items = _link_items(result, _cell(row, col, "product"), row.line)
+        if vendor is None:
+            result.issues.append(issue(path, row.line, "empty-vendor", "the row names no vendor"))
+        if not items:
+            result.issues.append(issue(path, row.line, "empty-product", "the row lists no product"))
+        for product, page in items:
+            if product is None:
+                result.issues.append(issue(path, row.line, "empty-product",
+                                           f"the link to {page!r} has no product name"))
+            result.add("data_source_index", (vendor, product, page, path, row.line))
+
+
+def _categories(result, table, meanings) -> None:
+    path = result.path
+    col = _columns(result, table, meanings, ("category", "description", "product"))
+    for row in table.rows:
+        _check_row(result, table, row, len(table.header))
+        category = text_of(_cell(row, col, "category")) or None
+        description = text_of(_cell(row, col, "description"))
+        description = None if not description or _PLACEHOLDER.match(description) else description
+        items = _link_items(result, _cell(row, col, "product"), row.line)
+        if category is None:
+            result.issues.append(issue(path, row.line, "empty-category", "the row names no category"))
+        if not items:
+            result.issues.append(issue(path, row.line, "empty-product", "the row lists no product"))
+        for product, page in items:
+            if product is None:
+                result.issues.append(issue(path, row.line, "empty-product",
+                                           f"the link to {page!r} has no product name"))
+            result.add("product_categories", (category, description, None, product, path, row.line))
+
+
+# ---------------------------------------------------------------------------------------------
+# MitreMap.md
+
+def _rule_counts(result, matrix, counts) -> None:
+    path = result.path
+    # technique id -> [(tactic, name, line)] in matrix order
+    listed: dict = {}
+    for table, _ in matrix:
+        tactics = [text_of(c) or None for c in table.header]
+        for row in table.rows:
+            _check_row(result, table, row, len(tactics))
+            for i, cell in enumerate(row.cells):
+                links, problems = cells.matrix_links(cell)
+                for msg in problems:
+                    result.issues.append(issue(path, row.line, "bad-matrix-link", msg))
+                tactic = tactics[i] if i < len(tactics) else None
+                for tid, name, _url in links:
+                    listed.setdefault(tid, []).append((tactic, name, row.line))
+    counted: dict = {}  # technique id -> first counts row line
+    for table, meanings in counts:
+        col = _columns(result, table, meanings, ("technique_id", "mitre_ttps", "technique_name", "rules"))
+        id_col = "technique_id" if "technique_id" in col else "mitre_ttps"
+        for row in table.rows:
+            _check_row(result, table, row, len(table.header))
+            tid = text_of(_cell(row, col, id_col))
+            if not _TECHNIQUE_ID.match(tid):
+                result.issues.append(issue(path, row.line, "bad-ttp",
+                                           f"technique {tid!r} is not `T####`, `T####.###` or `TA####`"))
+                continue
+            name = None
+            if "technique_name" in col:
+                name = cells.first_link(_cell(row, col, "technique_name"))[1] or None
+            rules, problems = cells.integer(_cell(row, col, "rules"))
+            for msg in problems:
+                result.issues.append(issue(path, row.line, "bad-count", msg))
+            if tid in counted:
+                result.issues.append(issue(path, row.line, "duplicate-technique",
+                                           f"{tid} already counted on line {counted[tid]}; both rows kept"))
+            counted.setdefault(tid, row.line)
+            for tactic, matrix_name, _line in listed.get(tid) or [(None, None, None)]:
+                result.add("technique_rule_counts", (tactic, tid, name or matrix_name, rules,
+                                                     path, row.line))
+    for tid, places in listed.items():
+        if tid in counted:
+            continue
+        for tactic, name, line in places:
+            if counts:
+                result.issues.append(issue(path, line, "technique-without-count",
+                                           f"{tid} ({tactic}) is in the matrix but not in the counts table"))
+            result.add("technique_rule_counts", (tactic, tid, name, None, path, line))

@@ -1,4 +1,4 @@
-"""Parser-config pages (`Ps/pC_*`, 2021 `Parsers/parserContent_*`): parsers.
+r'''Parser-config pages (`Ps/pC_*`, 2021 `Parsers/parserContent_*`): parsers.
 
 The page is `#### Parser Content` and one fenced block holding the parser's config in Exabeam's
 HOCON-like syntax:
@@ -24,7 +24,7 @@ closing `]`; so a list or object still open when its parent closes (or when the 
 is the page's normal shape, not damage. What is damage, and becomes an issue: a block without
 `Name`, a string cut off by the end of the block (the generator stops at a `}` inside a regex),
 text that is not `key = value`, and more than one parser config on one page.
-"""
+'''
 from __future__ import annotations
 
 import re
@@ -38,8 +38,8 @@ _TOKEN = re.compile(r'''
    (?P<nl>\n)
  | (?P<ws>[ \t\r\f\v]+)
  | (?P<comment>(?:\#|//)[^\n]*)
- | (?P<triple>"""[\s\S]*?"*"""(?!"))      # HOCON: extra quotes before the closing """ are text
- | (?P<open3>"""[\s\S]*)                  # never closed: runs to the end of the block
+ | (?P<triple>"""[^\n]*?"*"""(?!"))        # HOCON: extra quotes before the closing """ are text
+ | (?P<open3>"""[^\n]*)                    # never closed on its line: cut off (see below)
  | (?P<quoted>"(?:[^"\\\n]|\\.)*")
  | (?P<open1>"[^\n]*)                     # never closed: runs to the end of the line
  | (?P<subst>\$\{[^}\n]*\})
@@ -47,6 +47,7 @@ _TOKEN = re.compile(r'''
  | (?P<word>(?:[^\s{}\[\],="\#$/]|/(?!/)|\$(?!\{))+)
  | (?P<other>.)
 ''', re.VERBOSE)
+_MAX_DEPTH = 64
 _ESCAPE = re.compile(r'\\(u[0-9a-fA-F]{4}|.)')
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
@@ -61,26 +62,28 @@ def _unescape(body: str) -> str:
 
 
 def tokenize(text: str) -> list[tuple]:
-    """[(kind, value, start)] without blanks and comments. Kinds: nl, punct, str, word, subst,
-    other; a str's value is its text, and kind `cut` marks a string the block cut off."""
+    """[(kind, value, start, end)] without blanks and comments. Kinds: nl, punct, str, word,
+    subst, other; a str's value is its text, and kind `cut` marks a string cut off at the end
+    of its line."""
     out = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         raw = m.group()
         if kind in ("ws", "comment"):
             continue
+        start, end = m.span()
         if kind == "triple":
-            out.append(("str", raw[3:-3], m.start()))
+            out.append(("str", raw[3:-3], start, end))
         elif kind == "open3":
-            out.append(("cut", raw[3:], m.start()))
+            out.append(("cut", raw[3:], start, end))
         elif kind == "quoted":
-            out.append(("str", _unescape(raw[1:-1]), m.start()))
+            out.append(("str", _unescape(raw[1:-1]), start, end))
         elif kind == "open1":
-            out.append(("cut", raw[1:], m.start()))
+            out.append(("cut", raw[1:], start, end))
         elif kind == "subst":
-            out.append(("subst", raw[2:-1].lstrip("?").strip(), m.start()))
+            out.append(("subst", raw[2:-1].lstrip("?").strip(), start, end))
         else:
-            out.append((kind, raw, m.start()))
+            out.append((kind, raw, start, end))
     return out
 
 
@@ -105,7 +108,7 @@ class Obj:
 
 
 class Lst(list):
-    __slots__ = ("start",)
+    __slots__ = ("start", "closed")
 
 
 class Concat(list):
@@ -114,10 +117,11 @@ class Concat(list):
 
 
 class Scalar:
-    __slots__ = ("text", "start", "cut")
+    __slots__ = ("text", "start", "cut", "end")
 
-    def __init__(self, text: str, start: int, cut: bool = False):
+    def __init__(self, text: str, start: int, cut: bool = False, end: int | None = None):
         self.text, self.start, self.cut = text, start, cut
+        self.end = start + len(text) if end is None else end
 
 
 class Subst:
@@ -138,14 +142,15 @@ class Reader:
         self.junk: list = []
         self.cut: list = []  # starts of strings the block cut off
         self.objects: list = []  # every object, in document order
+        self.depth = 0
 
     def peek(self, k: int = 0):
         j = self.i + k
-        return self.toks[j] if j < len(self.toks) else (None, None, len(self.text))
+        return self.toks[j] if j < len(self.toks) else (None, None, len(self.text), len(self.text))
 
     def _skip(self, *values):
         while True:
-            kind, val, _ = self.peek()
+            kind, val, _, _ = self.peek()
             if kind == "nl" or (kind == "punct" and val in values):
                 self.i += 1
             else:
@@ -160,7 +165,7 @@ class Reader:
     def _entries(self, obj: Obj, closer: str | None) -> None:
         while True:
             self._skip(",")
-            kind, val, start = self.peek()
+            kind, val, start, end = self.peek()
             if kind is None:
                 return
             if kind == "punct" and val in "}]":
@@ -171,9 +176,11 @@ class Reader:
                 return  # ours, or an outer one (the generator drops closers): the caller decides
             if kind in ("word", "str") and self._is_key():
                 key = self._key()
-                kind2, val2, _ = self.peek()
+                kind2, val2, _, _ = self.peek()
                 if kind2 == "punct" and val2 == "=":
                     self.i += 1
+                    while self.peek()[0] == "nl" and self._next_solid() in ("[", "{"):
+                        self.i += 1  # `Fields =` with its `[` on the next line
                 value = self._value()
                 obj.entries.append((key, value, start))
                 continue
@@ -185,53 +192,71 @@ class Reader:
             # or the next brace.
             self._junk()
 
+    def _next_solid(self):
+        """The value of the next token that is not a newline."""
+        k = 0
+        while self.peek(k)[0] == "nl":
+            k += 1
+        return self.peek(k)[1]
+
     def _is_key(self) -> bool:
-        k = 1
-        while self.peek(k)[0] in ("word", "str"):  # `a b = 1` is not HOCON, but keys are one token
-            return False
-        kind, val, _ = self.peek(k)
+        kind, val, _, _ = self.peek(1)
         return kind == "punct" and val in ("=", "{")
 
     def _key(self) -> str:
-        kind, val, _ = self.peek()
+        kind, val, _, _ = self.peek()
         self.i += 1
         return val
 
     def _junk(self) -> None:
-        kind, val, start = self.peek()
-        end = start
+        """Skip text that is not `key = value`, up to the end of the line or the next bracket,
+        and keep it in `junk`."""
+        first = self.i
+        start = end = self.peek()[2]
         while True:
-            kind, val, s = self.peek()
+            kind, val, _, e = self.peek()
             if kind is None or kind == "nl" or (kind == "punct" and val in "{}[]"):
                 break
             self.i += 1
-            end = s + len(val or "")
-        if end == start:  # a lone bracket we cannot place
+            end = e
+        if self.i == first:  # a lone bracket we cannot place
+            end = self.peek()[3]
             self.i += 1
-            end = start + len(val or "")
         self.junk.append((start, self.text[start:end].strip()))
 
-    def _value(self):
+    def _value(self, in_list: bool = False):
         """One value: parts side by side until a newline, `,` or a closer at this level."""
         parts: list = []
         while True:
-            kind, val, start = self.peek()
+            kind, val, start, end = self.peek()
             if kind is None or kind == "nl":
                 break
+            if in_list and parts and kind in ("word", "str") and self._is_key():
+                break  # `"""x"""  acme-events = {`: the generator ate the `]` and the newline
             if kind == "punct":
+                if val in "{[" and self.depth >= _MAX_DEPTH:
+                    self._junk()  # no real config nests this deep; don't recurse without end
+                    break
                 if val == "{":
                     self.i += 1
                     obj = Obj(start)
                     if parts and isinstance(parts[-1], Subst):
                         obj.template = parts[-1].path.rsplit(".", 1)[-1]
                     self.objects.append(obj)
+                    self.depth += 1
                     self._entries(obj, "}")
+                    self.depth -= 1
                     self._close("}")
                     parts.append(obj)
                     continue
                 if val == "[":
                     self.i += 1
-                    parts.append(self._list(start))
+                    self.depth += 1
+                    items = self._list(start)
+                    self.depth -= 1
+                    parts.append(items)
+                    if not items.closed:
+                        break  # its `]` was dropped: what follows belongs to the object around
                     continue
                 break  # , ] } = end this value
             self.i += 1
@@ -239,15 +264,21 @@ class Reader:
                 parts.append(Subst(val, start))
             elif kind == "cut":
                 self.cut.append(start)
-                parts.append(Scalar(val, start, cut=True))
+                parts.append(Scalar(val, start, True, end))
             else:
-                parts.append(Scalar(val, start))
+                parts.append(Scalar(val, start, False, end))
         if len(parts) == 1:
             return parts[0]
+        if parts and all(isinstance(p, Scalar) for p in parts):
+            # `Product = Acme Cloud Gate`, `"a" "b"`: one string, with the blanks written between
+            text = parts[0].text
+            for prev, part in zip(parts, parts[1:]):
+                text += self.text[prev.end:part.start] + part.text
+            return Scalar(text, parts[0].start, any(p.cut for p in parts), parts[-1].end)
         return Concat(parts)
 
     def _close(self, closer: str) -> None:
-        kind, val, _ = self.peek()
+        kind, val, _, _ = self.peek()
         if kind == "punct" and val == closer:
             self.i += 1
         # Otherwise the block ended, or an outer bracket closes first: the generator's habit of
@@ -255,21 +286,24 @@ class Reader:
 
     def _list(self, start: int) -> Lst:
         items = Lst()
-        items.start = start
+        items.start, items.closed = start, False
         while True:
             self._skip(",")
-            kind, val, s = self.peek()
+            kind, val, s, _ = self.peek()
             if kind is None:
                 return items
             if kind == "punct" and val == "]":
                 self.i += 1
+                items.closed = True
                 return items
             if kind == "punct" and val == "}":
                 return items  # the `]` was dropped; the `}` belongs to the object around us
+            if kind in ("word", "str") and self._is_key():
+                return items  # `name = {` : the `]` was dropped before a template body
             if kind == "punct" and val == "=":
                 self._junk()
                 continue
-            items.append(self._value())
+            items.append(self._value(in_list=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,8 +326,6 @@ def _strings(value) -> tuple[list, bool]:
             out.extend(_strings(item)[0])
         return out, False
     if isinstance(value, Concat):
-        if all(isinstance(p, Scalar) for p in value):
-            return [_joined(value)], False
         out, extends = [], False
         for part in value:
             strings, ext = _strings(part)
@@ -303,15 +335,9 @@ def _strings(value) -> tuple[list, bool]:
     return [], False  # an object where a string was expected
 
 
-def _joined(parts) -> str:
-    return " ".join(p.text for p in parts)
-
-
 def _scalar(value) -> str | None:
     if isinstance(value, Scalar):
         return value.text.strip() or None
-    if isinstance(value, Concat) and all(isinstance(p, Scalar) for p in value):
-        return _joined(value).strip() or None
     return None
 
 
@@ -331,17 +357,52 @@ def _is_parser(obj: Obj) -> bool:
         obj.get("conditions") is not None or obj.get("parserversion") is not None)
 
 
-def _templates(parser: Obj, objects: list) -> list:
-    """The template bodies the page prints for this parser: objects written inside it
-    (`acme-events = {...}`), then the template named by `${A.acme-events}{` if the page
-    defines it."""
-    out = [v for k, v, _ in parser.entries if k and isinstance(v, Obj)]
-    if parser.template:
-        for obj in objects:
-            for k, v, _ in obj.entries:
-                if k == parser.template and isinstance(v, Obj) and v is not parser and v not in out:
-                    out.append(v)
-    return out
+_TEMPLATE_KEYS = ("vendor", "product", "timeformat", "fields", "conditions", "parserversion", "datatype")
+
+
+def _substitutions(value) -> list:
+    if isinstance(value, Subst):
+        return [value.path]
+    if isinstance(value, (Lst, Concat)):
+        return [p for x in value for p in _substitutions(x)]
+    return []
+
+
+def _template_name(path: str) -> str:
+    """`AcmeTemplates.acme-events.Fields` -> `acme-events`."""
+    parts = path.split(".")
+    if len(parts) > 1 and parts[-1].lower() == "fields":
+        parts = parts[:-1]
+    return parts[-1]
+
+
+def _definitions(name: str, objects: list, top: Obj) -> list:
+    return [v for o in [top, *objects] for k, v, _ in o.entries if k == name and isinstance(v, Obj)]
+
+
+def _templates(parser: Obj, objects: list, top: Obj) -> tuple[list, Obj | None]:
+    """(the template bodies the page prints for this parser, the one its Fields extend).
+
+    First the templates it names (`${A.acme-events}{`, `Fields = ${A.acme-events.Fields}[`)
+    when the page defines them anywhere, then objects written inside it that look like a
+    template body (`acme-events = { Vendor = ... }`): the generator prints the body of the
+    template a parser extends inside the parser's block, often without the `${...}` line."""
+    out: list = []
+    fields_from = None
+    named = [parser.template] if parser.template else []
+    field_refs = [_template_name(p) for p in _substitutions(parser.get("fields"))]
+    for name in named + field_refs:
+        for body in _definitions(name, objects, top):
+            if body is not parser and body not in out:
+                out.append(body)
+    for name in field_refs:
+        bodies = _definitions(name, objects, top)
+        if bodies and fields_from is None:
+            fields_from = bodies[0]
+    for k, v, _ in parser.entries:
+        if k and isinstance(v, Obj) and v not in out and any(v.get(key) is not None for key in _TEMPLATE_KEYS):
+            out.append(v)
+    return out, fields_from
 
 
 def _descendants(obj: Obj, acc: set) -> set:
@@ -358,7 +419,7 @@ def parse_config(text: str) -> dict:
     time_formats, conditions, fields, others, cut, junk}; parser is None when no object in
     the block has a Name."""
     reader = Reader(text)
-    reader.read()
+    top = reader.read()
     parsers = [o for o in reader.objects if _is_parser(o)]
     if not parsers:
         named = [o for o in reader.objects if o.get("name") is not None]
@@ -370,7 +431,7 @@ def parse_config(text: str) -> dict:
     inside = _descendants(p, set())
     result["others"] = [(o.start, _scalar(o.get("name"))) for o in parsers[1:] if id(o) not in inside
                         or _scalar(o.get("name")) != _scalar(p.get("name"))]
-    templates = _templates(p, reader.objects)
+    templates, fields_from = _templates(p, reader.objects, top)
 
     def own_or_template(key):
         value = p.get(key)
@@ -388,14 +449,17 @@ def parse_config(text: str) -> dict:
     result["data_type"] = _scalar(own_or_template("datatype"))
     result["time_formats"] = _strings(own_or_template("timeformat"))[0]
     result["conditions"] = _strings(own_or_template("conditions"))[0]
-    # Fields: HOCON `Fields = ${T.Fields}[...]` is the template's list then the parser's own;
-    # a plain `Fields = [...]` replaces the template's.
+    # Fields: HOCON `Fields = ${T.Fields}[...]` is T's list then the parser's own; a plain
+    # `Fields = [...]` replaces the template's; no Fields at all inherits the template's.
     own, extends = _strings(p.get("fields"))
     strings = own
-    if extends or p.get("fields") is None:
+    if extends:
+        if fields_from is not None:
+            strings = _strings(fields_from.get("fields"))[0] + own
+    elif p.get("fields") is None:
         for t in templates:
             if t.get("fields") is not None:
-                strings = _strings(t.get("fields"))[0] + own
+                strings = _strings(t.get("fields"))[0]
                 break
     result["fields"] = field_names(strings)
     return result
@@ -425,16 +489,32 @@ def extract(result, doc, tables) -> None:
         result.add("parsers", (cfg["parser"], cfg["vendor"], cfg["product"], cfg["version"],
                                cfg["data_type"], cfg["time_formats"], cfg["conditions"], cfg["fields"],
                                path, block.line))
-    for start, name in cfg["others"]:
-        result.issues.append(issue(path, line_of(start), "extra-parser-config",
-                                   f"a second parser config ({name!r}) in the block; only the first is read"))
+    if cfg["others"]:
+        names = [name for _, name in cfg["others"]]
+        shown = ", ".join(repr(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        result.issues.append(issue(path, line_of(cfg["others"][0][0]), "extra-parser-config",
+                                   f"{len(names)} more parser config(s) in the block ({shown}); "
+                                   f"only the first, {cfg['parser']!r}, is read"))
     for start in cfg["cut"]:
         result.issues.append(issue(path, line_of(start), "truncated-parser-config",
-                                   "the block ends inside this string: the rest of the config is not on the page"))
+                                   "a string cut off at the end of its line: the rest of this config "
+                                   "is not on the page"))
+    # Text that is not `key = value` (usually fragments of other configs pasted in by the docs
+    # generator): one issue per run of consecutive lines.
+    runs: list = []
     for start, text in cfg["junk"]:
-        short = text if len(text) <= 80 else text[:77] + "..."
-        result.issues.append(issue(path, line_of(start), "bad-parser-config",
-                                   f"{short!r} is not `key = value`; not read"))
+        line = line_of(start)
+        if runs and line - runs[-1][1] <= 1:
+            runs[-1][1] = line
+            runs[-1][2] += 1
+        else:
+            runs.append([line, line, 1, text])
+    for first_line, last_line, count, text in runs:
+        short = text if len(text) <= 60 else text[:57] + "..."
+        where = f"lines {first_line}-{last_line}" if last_line > first_line else f"line {first_line}"
+        result.issues.append(issue(path, first_line, "bad-parser-config",
+                                   f"{where}: {short!r}{' and more' if count > 1 else ''} "
+                                   "is not `key = value`; not read"))
     for extra in blocks[1:]:
         result.issues.append(issue(path, extra.line, "extra-parser-config",
                                    "a second config block on the page; not read"))

@@ -1,6 +1,105 @@
-"""Use-case pages (`UseCases/uc_*`): use_case_products."""
+"""Use-case pages (`UseCases/uc_*`): use_case_products.
+
+    Use Case: Data Access
+    =====================
+    ### Vendor: Acme
+    | Product | MITRE ATT&CK® TTP | Content |
+    | [Acme SSO](../DS/...) | T1078 - Valid Accounts<br>T1110 - Brute Force<br> | [<ul><li>19 Rules</li></ul>...](../DS/.../RM/...) |
+
+One row per technique of the TTP cell (a product with none: one row with technique null).
+Older pages add an `Event Types` column holding a `<ul><li>` list; it is kept, comma-joined,
+in event_types.
+"""
 from __future__ import annotations
+
+import re
+
+from .. import cells, headers
+from ..issues import issue
+from ..markdown import BR, text_of
+from .datasource import _check_row
+
+_LIST_TAG = re.compile(r"^</?(ul|ol|li)\b[^>]*>$|^<br\s*/?>$", re.IGNORECASE)
+
+
+def list_items(cell: list) -> list[str]:
+    """The items of a cell written as `<ul><li>a</li><li>b</li></ul>` or `a<br>b`."""
+    items: list[str] = []
+    current: list[str] = []
+    for tok in cell:
+        if type(tok) is str:
+            current.append(tok)
+        elif tok is BR or (tok[0] == "h" and _LIST_TAG.match(tok[1])):
+            items.append(cells.clean("".join(current)))
+            current = []
+        elif tok[0] == "a":
+            current.append(tok[2])
+    items.append(cells.clean("".join(current)))
+    return [x for x in items if x]
+
+
+def _title(doc) -> tuple[str | None, int | None]:
+    for h in doc.headings:
+        m = headers.USE_CASE_LABEL.match(h.text)
+        if m:
+            return cells.clean(m.group(1)) or None, h.line
+    return None, None
 
 
 def extract(result, doc, tables) -> None:
-    """Fill result.rows / result.issues from a parsed page of this kind (not written yet)."""
+    path = result.path
+    use_case, title_line = _title(doc)
+    if use_case is None:
+        result.issues.append(issue(path, title_line, "missing-use-case",
+                                   "no `Use Case: X` title, or it names no use case"))
+    for table, _kind, meanings in tables:
+        if "product" not in meanings:
+            names = ", ".join(repr(text_of(c)) for c in table.header)
+            result.issues.append(issue(path, table.line, "unknown-table",
+                                       f"table with columns {names} has no Product column; not read"))
+            continue
+        vendor = None
+        m = headers.VENDOR_LABEL.match(table.heading.text) if table.heading else None
+        if m is None:
+            result.issues.append(issue(path, table.line, "missing-vendor",
+                                       "no `Vendor: X` heading above this table"))
+        else:
+            vendor = cells.clean(m.group(1)) or None
+            if vendor is None:
+                result.issues.append(issue(path, table.heading.line, "empty-vendor",
+                                           f"heading {table.heading.text!r} names no vendor"))
+        _products(result, table, meanings, use_case, vendor)
+        if table.truncated:
+            result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
+                                       "truncated-table", "the page ends inside this table row"))
+
+
+def _products(result, table, meanings, use_case, vendor) -> None:
+    path = result.path
+    col: dict = {}
+    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
+        if meaning in ("product", "mitre_ttps", "content", "activity_types") and meaning not in col:
+            col[meaning] = i
+        else:
+            result.issues.append(issue(path, table.line, "unknown-column",
+                                       f"use-case column {text_of(cell)!r} is not known; not read"))
+    width = len(table.header)
+    for row in table.rows:
+        _check_row(result, table, row, width)
+        line = row.line
+        get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
+        product = cells.first_link(get("product"))[1] or None
+        if product is None:
+            result.issues.append(issue(path, line, "empty-product", "the row names no product"))
+        rules = models = None
+        if "content" in col:
+            (rules, models, _rm_page), problems = cells.content(get("content"))
+            for msg in problems:
+                result.issues.append(issue(path, line, "bad-content", msg))
+        event_types = ", ".join(list_items(get("activity_types"))) or None
+        ttps, problems = cells.ttps(get("mitre_ttps"))
+        for msg in problems:
+            result.issues.append(issue(path, line, "bad-ttp", msg))
+        for tid, name in ttps or [(None, None)]:
+            result.add("use_case_products", (use_case, vendor, product, tid, name, rules, models,
+                                             event_types, path, line))

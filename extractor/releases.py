@@ -19,7 +19,7 @@ from typing import Callable
 
 import pyarrow.parquet as pq
 
-from . import __version__, gitsource, schema
+from . import __version__, gitsource, schema, writer
 from .convert import Read, _work_blob, run_all, tables_of
 from .errors import ExtractorError, OutputNotWritable
 from .extract import DEFAULT_MAX_PAGE_BYTES
@@ -77,6 +77,9 @@ def _check_out(out: str) -> None:
         if os.listdir(out) and not os.path.exists(manifest):
             raise OutputNotWritable(f"{out} exists, is not empty and holds no {MANIFEST}: "
                                     "not an extractor output folder, refusing to write there")
+        if os.path.exists(manifest) and writer.manifest_kind(out) != "history":
+            raise OutputNotWritable(f"{out} holds the output of `extractor {writer.manifest_kind(out)}`, "
+                                    "not a history dataset: choose another folder")
 
 
 def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int | None = None,

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from . import schema, writer
 from .convert import read, tables_of
+from .errors import ExtractorError
 from .load import load
 
 CHANGES = ("added", "removed", "changed")
@@ -34,6 +35,9 @@ class DiffResult:
 
 def _frames(spec: str) -> tuple[dict, str]:
     """DataFrames of one side, and its release label."""
+    if writer.manifest_kind(spec) == "history":
+        raise ExtractorError(f"{spec} is a history dataset of many releases: compare two refs of the "
+                             "repository (REPO@OLD REPO@NEW) or two convert outputs")
     if os.path.exists(os.path.join(spec, writer.MANIFEST)):
         frames = dict(load(spec, categories=False))
         rel = frames["pages"]["release"].iloc[0] if len(frames.get("pages", [])) else os.path.basename(spec)

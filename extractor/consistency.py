@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import schema, writer
 from .convert import read, tables_of
+from .errors import ExtractorError
 from .load import load
 
 CHECK_COLUMNS = [name for name, _ in schema.TABLES["checks"]]
@@ -43,6 +44,9 @@ class Validation:
 
 
 def _frames(src: str) -> tuple[dict, str]:
+    if writer.manifest_kind(src) == "history":
+        raise ExtractorError(f"{src} is a history dataset of many releases: validate one release "
+                             "(REPO@REF) or one convert output")
     if os.path.exists(os.path.join(src, writer.MANIFEST)):
         t = dict(load(src, categories=False))
         rel = t["pages"]["release"].iloc[0] if len(t["pages"]) else os.path.basename(src)
