@@ -115,6 +115,13 @@ def ttps(cell: list):
     return out, problems
 
 
+def ttp_level(ttp_id: str) -> str:
+    """`TA0002` -> tactic, `T1098` -> technique, `T1098.002` -> sub-technique."""
+    if ttp_id.startswith("TA"):
+        return "tactic"
+    return "sub-technique" if "." in ttp_id else "technique"
+
+
 def content(cell: list):
     """The Content cell -> (rules, models, rm_page), problems.
     `[<ul><li>12 Rules</li></ul><ul><li>4 Models</li></ul>](RM/...)`; either count may be absent."""

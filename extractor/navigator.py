@@ -54,6 +54,7 @@ def coverage(out: str, filters: Filters | None = None) -> pd.DataFrame:
     filters = filters or Filters()
     f = _frames(out, filters)
     matrix, ttps = f["attack_matrix"], f["use_case_ttps"]
+    ttps = ttps[ttps["level"] != "tactic"]  # a layer lists techniques; tactics are its columns
     rules = f.get("rules")
     rules = rules if rules is not None and len(rules) else None
     # The use-case filter applies to use_case_ttps and rules; the matrix has no use case, so

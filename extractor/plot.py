@@ -20,7 +20,8 @@ def technique_tactics(out: str, filters: Filters | None = None) -> pd.DataFrame:
     """use_case x tactic -> number of distinct techniques."""
     filters = filters or Filters()
     t = load(out, categories=False)
-    ttps = filters.apply(t["use_case_ttps"])[["product", "use_case", "technique_id"]]
+    ttps = filters.apply(t["use_case_ttps"])
+    ttps = ttps[ttps["level"] != "tactic"][["product", "use_case", "technique_id"]]
     matrix = filters.apply(t["attack_matrix"])[["product", "technique_id", "tactic"]]
     joined = ttps.merge(matrix, on=["product", "technique_id"]).dropna(subset=["use_case", "tactic"])
     joined["tactic"] = joined["tactic"].map(lambda x: headers.tactic(x) or x)

@@ -32,6 +32,8 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
         ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s),
         ("technique_id", _s), ("technique_name", _s),
         ("source_path", _s), ("source_line", _i),
+        # "technique", "sub-technique", or "tactic": TTP cells also name tactics (TA0002).
+        ("level", _s),
     ],
     "attack_matrix": [
         ("release", _s), ("vendor", _s), ("product", _s), ("tactic", _s),

@@ -158,7 +158,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
         ttps, problems = cells.ttps(get("mitre_ttps"))
         _problems(result, line, "bad-ttp", problems)
         for tid, name in ttps:
-            result.add("use_case_ttps", (vendor, product, use_case, tid, name, path, line))
+            result.add("use_case_ttps", (vendor, product, use_case, tid, name, path, line, cells.ttp_level(tid)))
 
 
 def _matrix(result, table, vendor, product) -> None:
