@@ -21,9 +21,17 @@ Markdown is not the grammar here, so the block text gets its own small tokenizer
 recursive reader. The docs generator prints, after the parser's own keys, the body of the
 template the parser extends (`acme-events = {...}` above), usually without the template's
 closing `]`; so a list or object still open when its parent closes (or when the block ends)
-is the page's normal shape, not damage. What is damage, and becomes an issue: a block without
-`Name`, a string cut off by the end of the block (the generator stops at a `}` inside a regex),
-text that is not `key = value`, and more than one parser config on one page.
+is the page's normal shape, not damage (nothing is lost). What is damage, and becomes an issue:
+a block without `Name`; a string cut off at the end of its line (the generator stops at a `}`
+inside a regex; `"""` strings never span lines in these configs, so a line is the limit);
+text that is not `key = value` (fragments of other configs pasted in); more than one parser
+config on one page. Only the first parser config of a page makes a record.
+
+What a record takes: the parser object's own keys, else the template body the page prints for
+it (named by `${A.acme-events}{` or `${A.acme-events.Fields}`, or written inside the parser's
+braces). Fields follow HOCON: `Fields = ${T.Fields}[...]` is T's list then the parser's own, a
+plain list replaces T's. `fields` lists the captured names in order of first appearance:
+`({user}...)`, `({=user}...)` and JSON `exa_field_name=user`.
 '''
 from __future__ import annotations
 
