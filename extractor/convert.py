@@ -4,7 +4,7 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -66,10 +66,23 @@ def _work_blob(item):
     return extract_bytes(path, data)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and ends the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A parent killed outright (SIGKILL) cannot end its workers: have the kernel do it.
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: orphans finish their chunk and exit
+        pass
+
+
+def _pool(jobs: int):
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return ctx.Pool(jobs, initializer=_worker_init)
 
 
 def run_all(work, items: list, jobs: int | None,
@@ -88,11 +101,19 @@ def run_all(work, items: list, jobs: int | None,
             _close_readers()
         return results
     chunk = max(8, min(256, total // (jobs * 16) or 1))
-    with _pool(jobs) as pool:
-        for result in pool.map(work, items, chunksize=chunk):
+    pool = _pool(jobs)
+    try:
+        for result in pool.imap(work, items, chunksize=chunk):
             results.append(result)
             if progress and (len(results) % chunk == 0 or len(results) == total):
                 progress(len(results), total)
+    except BaseException:
+        pool.terminate()  # interrupted: stop now, not after the remaining pages
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
     return results
 
 

@@ -30,6 +30,7 @@ CODES: dict[str, tuple[str, str]] = {
     "orphan-continuation": ("warning", "a continuation page no data-source page leads to"),
     "unknown-column": ("warning", "a table header nobody knows; that column was not read"),
     "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),
+    "unread-table": ("info", "a table of an index page that no output table holds (a list of use cases, a change log, ...)"),
     "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),
     "ragged-row": ("warning", "a table row with fewer or more cells than its header"),
     "truncated-table": ("error", "the page ends in the middle of a table row"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+import uuid
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -77,17 +77,24 @@ def check_out(out: str, kind: str = "convert") -> None:
                                     f"`extractor {kind}` will not replace it: choose another folder")
 
 
+def _beside(out: str, what: str) -> str:
+    """A fresh name next to OUT (same file system, so renames are atomic)."""
+    return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{what}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
 def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | None = None) -> None:
     """Write tables (Parquet + CSV), manifest.json and `extra` text files {name: text} to out."""
     out = os.path.abspath(out)
     check_out(out, manifest.get("kind", "convert"))
-    parent = os.path.dirname(out)
+    tmp = _beside(out, "tmp")
+    # Every step from making tmp on sits inside the try, so an interrupt landing anywhere
+    # (even right after the folder is made) removes it again.
     try:
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.tmp-", dir=parent)
-    except OSError as exc:
-        raise OutputNotWritable(f"cannot write beside {out}: {exc.strerror or exc}") from None
-    try:
+        try:
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            os.mkdir(tmp)
+        except OSError as exc:
+            raise OutputNotWritable(f"cannot write beside {out}: {exc.strerror or exc}") from None
         for name, table in tables.items():
             pq.write_table(table, os.path.join(tmp, f"{name}.parquet"))
             pacsv.write_csv(_csv_ready(table), os.path.join(tmp, f"{name}.csv"))
@@ -104,12 +111,16 @@ def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | N
 
 
 def _swap(tmp: str, out: str) -> None:
-    """Put tmp in out's place. Between the two renames OUT is briefly absent, never partial."""
-    old = None
-    if os.path.exists(out):
-        old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=os.path.dirname(out))
-        os.rmdir(old)
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+    """Put tmp in out's place: OUT is moved aside, tmp renamed in, the old one removed. If
+    anything stops us between the two renames, the old OUT is put back (judged by what is on
+    disk, not by which line ran last, so a signal between any two steps is safe)."""
+    old = _beside(out, "old")
+    try:
+        if os.path.exists(out):
+            os.rename(out, old)
+        os.rename(tmp, out)
+    except BaseException:
+        if os.path.exists(old) and not os.path.exists(out):
+            os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -354,8 +354,8 @@ def test_correlation_row_without_name_is_an_issue(t):
 def test_change_log_is_not_read_as_rules(t):
     assert (t.correlation_rules.source_path == CR_LOG).sum() == 0
     kind = dict(_rows(t.pages, ["source_path", "kind"]))[CR_LOG]
-    if kind == "correlation_rules":  # until classify() gives change logs a kind of their own
-        assert _issues(t, CR_LOG) == [(7, "warning", "unknown-table")]
+    assert kind == "index"  # a change log lists changes, not the rules
+    assert _issues(t, CR_LOG) == [(7, "info", "unread-table")]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,8 +50,8 @@ def extract(result, doc, tables) -> None:
             _data_sources(result, table, meanings)
         else:
             names = ", ".join(repr(text_of(c)) for c in table.header)
-            result.issues.append(issue(path, table.line, "unknown-table",
-                                       f"table with columns {names} is not a known index table; not read"))
+            result.issues.append(issue(path, table.line, "unread-table",
+                                       f"table with columns {names} is not one the tool reads"))
             continue
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
