@@ -32,6 +32,17 @@ def _longest_line(data: bytes) -> int:
         start = end + 1
 
 
+def _cut_row_line(data: bytes) -> int | None:
+    """The line of a table row the file ends in the middle of (`| a | b` with no newline, or
+    a lone `|`), which the Markdown parser does not see as a row at all."""
+    if data.endswith(b"\n"):
+        return None
+    last = data[data.rfind(b"\n") + 1:].strip()
+    if last.startswith(b"|") and (last == b"|" or not last.endswith(b"|")):
+        return data.count(b"\n") + 1
+    return None
+
+
 def extract_bytes(path: str, data: bytes) -> PageResult:
     """Parse one Markdown page (its bytes) into records and issues."""
     result = PageResult(path, "unknown", len(data))
@@ -69,6 +80,10 @@ def _extract(result: PageResult, data: bytes) -> None:
         data = text.encode("utf-8")
     doc = markdown.parse(text, data)
     pages.extract(result, doc)
+    cut = _cut_row_line(data)
+    if cut and not any(i[3] == "truncated-table" for i in result.issues):
+        result.issues.append(issue(path, cut, "truncated-table",
+                                   "the page ends inside a table row; the rest of the page is missing"))
 
 
 def unreadable(path: str, size: int, code: str, message: str) -> PageResult:

@@ -27,6 +27,7 @@ CODES: dict[str, tuple[str, str]] = {
     "empty-vendor": ("warning", "the `Vendor:` heading names no vendor"),
     "empty-product": ("warning", "the `Product:` heading names no product"),
     "missing-counts": ("warning", "a data-source page without a counts table"),
+    "missing-use-cases": ("error", "a data-source page without its use-case table (cut off or broken)"),
     "orphan-continuation": ("warning", "a continuation page no data-source page leads to"),
     "unknown-column": ("warning", "a table header nobody knows; that column was not read"),
     "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),

@@ -301,6 +301,65 @@ def test_damaged_pages_keep_what_they_can(damaged, clean):
         assert not any(rows_of(t, path).values()), path
 
 
+_QF_ROW3 = b"\n|    [Brute Force Attack]"
+
+
+def _cut_after(needle: bytes, extra: int = 0):
+    return lambda page: page.index(needle) + len(needle) + extra
+
+
+# Where a page can be cut, each with the line that must be reported and the use cases of
+# whole rows that must survive. QF lines: 5-7 counts table, 9 use-case header, 10 delimiter,
+# 11-13 use-case rows, 14 the Next Page line.
+CUTS = {
+    "row-opening-pipe": (_cut_after(_QF_ROW3, -len(b"    [Brute Force Attack]")), 13, 2),
+    "row-pipe-and-spaces": (_cut_after(_QF_ROW3, -len(b"[Brute Force Attack]")), 13, 2),
+    "first-cell-link-text": (_cut_after(_QF_ROW3, -len(b" Attack]")), 13, 2),
+    "first-cell-link-url": (_cut_after(b"uc_brute_force"), 13, 2),
+    "after-an-inner-pipe": (_cut_after(b"uc_brute_force_attack.md)    |"), 13, 2),
+    "middle-cell": (_cut_after(b"T1110 - Brute Force<br>T1110.003"), 13, 2),
+    # cut in the delimiter row (line 10): the cut line is where the damage is
+    "inside-delimiter-row": (_cut_after(b"|:----:| ----"), 10, 0),
+}
+
+
+@pytest.mark.parametrize("where", list(CUTS))
+def test_page_cut_mid_table_is_reported(where, clean):
+    """A data-source page cut anywhere inside a table row (not at a line end) is reported on
+    that row's line, and every whole row before the cut keeps its records."""
+    cut, line, whole_rows = CUTS[where]
+    page = (SAMPLES / QF).read_bytes()
+    data = page[:cut(page)]
+    assert not data.endswith(b"\n")
+    result = extract_bytes(QF, data)
+    _assert_clean_result(result)
+    issues = [(i[1], i[3]) for i in result.issues]
+    assert {(line, "truncated-table"), (line, "ragged-row")} & set(issues), (
+        f"page cut {where} ({data[-40:]!r}) not reported on line {line}: issues {issues}")
+    assert result.kind == "data_source"
+    qf = rows_of(clean, QF, drop=("release",))
+    rows = {name: [dict(zip([c for c, _ in schema.TABLES[name]][1:], r)) for r in result.rows.get(name, [])]
+            for name in ("products", "use_cases")}
+    assert rows["products"] == qf["products"]
+    assert rows["use_cases"][:whole_rows] == qf["use_cases"][:whole_rows]
+
+
+def test_page_cut_after_its_counts_table_keeps_its_product(clean):
+    """A data-source page cut inside its use-case header line still names its vendor and
+    product and holds a whole counts table: that products record must not be lost (nor the
+    page be taken for another kind), and the damage must be reported."""
+    page = (SAMPLES / QF).read_bytes()
+    data = page[:page.index(b"Activity Types/Parsers")]
+    result = extract_bytes(QF, data)
+    _assert_clean_result(result)
+    qf = rows_of(clean, QF, drop=("release",))
+    products = [dict(zip([c for c, _ in schema.TABLES["products"]][1:], r)) for r in result.rows.get("products", [])]
+    assert (result.kind, result.vendor, result.product) == ("data_source", "Quillfeather", "Quillfeather SSO"), (
+        result.kind, [(i[1], i[3], i[4]) for i in result.issues])
+    assert products == qf["products"]
+    assert result.issues, "the cut page is not reported"
+
+
 def test_nothing_skipped_silently(damaged):
     """Every file and link placed in the tree shows in `pages` or in `issues`."""
     t = damaged.tables
@@ -750,17 +809,20 @@ def test_tableish_text_never_raises(parts):
     _assert_clean_result(extract_bytes("DS/V/p/ds_v_p.md", data))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 10**9), st.binary(min_size=1, max_size=64), st.sampled_from(["insert", "replace", "cut"]))
-def test_damaged_good_page_never_raises(pos, junk, how):
-    page = (SAMPLES / QF).read_bytes()
+SAMPLE_PAGES = sorted(str(p.relative_to(SAMPLES)).replace(os.sep, "/") for p in SAMPLES.rglob("*.md"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SAMPLE_PAGES), st.integers(0, 10**9), st.binary(min_size=1, max_size=64),
+       st.sampled_from(["insert", "replace", "cut"]))
+def test_damaged_good_page_never_raises(path, pos, junk, how):
+    """Every kind of sample page (data source, continuation, rules and models, parser config,
+    use case, index) with junk inserted, overwritten or the page cut at any byte."""
+    page = (SAMPLES / path).read_bytes()
     i = pos % (len(page) + 1)
     data = {"insert": page[:i] + junk + page[i:], "replace": page[:i] + junk + page[i + len(junk):],
             "cut": page[:i]}[how]
-    _assert_clean_result(extract_bytes(QF, data))
-
-
-SAMPLE_PAGES = sorted(str(p.relative_to(SAMPLES)).replace(os.sep, "/") for p in SAMPLES.rglob("*.md"))
+    _assert_clean_result(extract_bytes(path, data))
 # The continuation page takes its vendor and product from the page that leads to it: damaging
 # that page rightly changes the continuation's records (it becomes an orphan), so it is left out.
 DEPENDS_ON = {QF: {QF_CONT}}

@@ -73,6 +73,8 @@ def classify(doc: Doc) -> tuple[str, list]:
         "counts" in kinds and has_vendor and has_use_case_label
     ):
         return "rules_models", tables
+    if has_vendor and has_product and "counts" in kinds:
+        return "data_source", tables  # its use-case table is missing or broken: reported there
     if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or any(
         "Name" in c.text and "=" in c.text for c in doc.code[:1]
     ):

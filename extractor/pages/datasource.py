@@ -95,6 +95,9 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
                                        "truncated-table", "the page ends inside this table row"))
     if main and not seen_counts:
         result.issues.append(issue(path, None, "missing-counts", "no counts table (Rules | Models | ...)"))
+    if main and not any(kind == "use_cases" for _, kind, _ in tables):
+        result.issues.append(issue(path, None, "missing-use-cases",
+                                   "no use-case table (Use-Case | Activity Types/Parsers | ...)"))
 
 
 def _counts(result, table, meanings, vendor, product) -> None:
