@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .markdown import BR, text_of
+from .markdown import B_CLOSE, B_OPEN, BR, text_of
 
 _ARROW = "↳"
 _LEGACY = re.compile(r"^(?P<type>.*?)\s*\((?P<legacy>[^()]*)\)$")
@@ -211,6 +211,16 @@ def _tag_kind(html: str) -> int:
     return kind
 
 
+def _bold_parts(pre: str, bold: str, rest: str):
+    """_item_parts of a line with a closed <b>…</b>."""
+    text = " ".join((pre + bold + rest).split())
+    mark = ""
+    pre = pre.lstrip()
+    if pre[:1] and pre[0] in _ITEM_MARKS:
+        mark, pre, text = pre[0], pre[1:], text[1:].lstrip()
+    return mark, " ".join(pre.split()), " ".join(bold.split()), " ".join(rest.split()), text
+
+
 def _item_parts(line: list):
     """One <br>-line of a Rules/Models cell -> (mark, pre, bold, rest, text).
 
@@ -219,6 +229,13 @@ def _item_parts(line: list):
     without the mark. Other inline HTML is formatting and is dropped; link text counts as text.
     (Called for every item of every page: kept to plain loops and joins.)
     """
+    n = len(line)
+    # The common shapes, `↳ <b>ID</b>: description` and `<b>T1078 - Name</b>`, without the loop.
+    if n == 5 and line[1] is B_OPEN and line[3] is B_CLOSE and type(line[0]) is str \
+            and type(line[2]) is str and type(line[4]) is str:
+        return _bold_parts(line[0], line[2], line[4])
+    if n == 3 and line[0] is B_OPEN and line[2] is B_CLOSE and type(line[1]) is str:
+        return _bold_parts("", line[1], "")
     parts: tuple[list, list, list] = ([], [], [])
     state = 0  # 0 before the first <b>, 1 inside it, 2 after it
     for tok in line:
@@ -231,14 +248,15 @@ def _item_parts(line: list):
         elif tok[0] == "a":
             parts[state].append(tok[2])
     pre, bold, rest = ("".join(p) for p in parts)
+    if state == 2:
+        return _bold_parts(pre, bold, rest)
     text = " ".join((pre + bold + rest).split())
     mark = ""
     pre = pre.lstrip()
     if pre[:1] and pre[0] in _ITEM_MARKS:
-        mark, pre, text = pre[0], pre[1:], text[1:].lstrip()
-    if state != 2:  # no bold, or a <b> never closed: the whole line is plain text
-        return mark, text, None, "", text
-    return mark, " ".join(pre.split()), " ".join(bold.split()), " ".join(rest.split()), text
+        mark, text = pre[0], text[1:].lstrip()
+    # no bold, or a <b> never closed: the whole line is plain text
+    return mark, text, None, "", text
 
 
 def _id_and_description(mark: str, pre: str, bold, rest: str, text: str):

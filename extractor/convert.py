@@ -8,15 +8,16 @@ import signal
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from . import __version__, gitsource, schema, writer
+from . import __version__, gitsource, schema, tables, writer
 from .errors import SourceNotFound
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
-from .fold import fold
 from .pages import PageResult
 from .sources import list_folder
 
 # Below this many files a process pool costs more than it saves.
 _POOL_MIN_FILES = 200
+# Pages per worker task: each task sends back its pages' rows as Arrow tables.
+_BATCH = 128
 
 
 @dataclass
@@ -42,6 +43,14 @@ class Summary:
 def _work_file(item):
     rel, abspath, max_bytes = item
     return extract_file(rel, abspath, max_bytes)
+
+
+def _chunk_files(items):
+    return tables.chunk_of([_work_file(item) for item in items])
+
+
+def _chunk_blobs(items):
+    return tables.chunk_of([_work_blob(item) for item in items])
 
 
 _readers: dict = {}  # (pid, repo) -> BlobReader: one `git cat-file` per worker process
@@ -86,27 +95,33 @@ def _pool(jobs: int):
 
 
 def run_all(work, items: list, jobs: int | None,
-            progress: Callable[[int, int], None] | None = None) -> list:
-    """work(item) for every item, over worker processes; results in the order of `items`."""
+            progress: Callable[[int, int], None] | None = None, batch: int = 1) -> list:
+    """work(item) for every item, over worker processes; results in the order of `items`.
+    With batch > 1, work receives lists of up to `batch` items (progress still counts items)."""
     jobs = jobs or os.cpu_count() or 1
     total = len(items)
+    groups = [items[i:i + batch] for i in range(0, total, batch)] if batch > 1 else items
+    size = (lambda g: len(g)) if batch > 1 else (lambda g: 1)
     results = []
+    done = 0
     if jobs <= 1 or total < _POOL_MIN_FILES:
         try:
-            for item in items:
-                results.append(work(item))
+            for group in groups:
+                results.append(work(group))
+                done += size(group)
                 if progress:
-                    progress(len(results), total)
+                    progress(done, total)
         finally:
             _close_readers()
         return results
-    chunk = max(8, min(256, total // (jobs * 16) or 1))
+    per_task = 1 if batch > 1 else max(8, min(256, total // (jobs * 16) or 1))
     pool = _pool(jobs)
     try:
-        for result in pool.imap(work, items, chunksize=chunk):
+        for group, result in zip(groups, pool.imap(work, groups, chunksize=per_task)):
             results.append(result)
-            if progress and (len(results) % chunk == 0 or len(results) == total):
-                progress(len(results), total)
+            done += size(group)
+            if progress:
+                progress(done, total)
     except BaseException:
         pool.terminate()  # interrupted: stop now, not after the remaining pages
         raise
@@ -127,7 +142,7 @@ def _close_readers() -> None:
 @dataclass
 class Read:
     """What one source gave: page results (not yet folded) and listing issues."""
-    results: list
+    chunks: list  # tables.Chunk, in page order
     issues: list
     release: str
     source: str
@@ -138,16 +153,16 @@ def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, prog
         raise SourceNotFound(f"{src}: no such folder")
     listing = list_folder(src)
     items = [(rel, full, max_page_bytes) for rel, full in listing.files]
-    results = run_all(_work_file, items, jobs, progress)
-    return Read(results, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
+    chunks = run_all(_chunk_files, items, jobs, progress, batch=_BATCH)
+    return Read(chunks, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
 
 
 def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None) -> Read:
     listing = gitsource.list_tree(repo, ref)
     repo_abs = os.path.abspath(repo)
     items = [(path, oid, size, repo_abs, max_page_bytes) for path, oid, size in listing.files]
-    results = run_all(_work_blob, items, jobs, progress)
-    return Read(results, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
+    chunks = run_all(_chunk_blobs, items, jobs, progress, batch=_BATCH)
+    return Read(chunks, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
 
 
 def parse_source(src: str) -> tuple[str, str | None]:
@@ -171,14 +186,13 @@ def read(src, ref: str | None = None, **kw) -> Read:
 
 def tables_of(read_: Read, release: str) -> tuple[dict, dict]:
     """(pyarrow tables, manifest summary fields) of one read source."""
-    results = fold(read_.results)
-    tables = writer.build_tables(results, read_.issues, release)
+    built, pages = tables.assemble(read_.chunks, read_.issues, release)
     stats = dict(
-        pages=dict(sorted(collections.Counter(r.kind for r in results).items())),
-        rows={name: tables[name].num_rows for name in schema.PAGE_TABLES},
-        issues=dict(sorted(collections.Counter(tables["issues"].column("code").to_pylist()).items())),
+        pages=dict(sorted(collections.Counter(p.kind for p in pages).items())),
+        rows={name: built[name].num_rows for name in schema.PAGE_TABLES},
+        issues=dict(sorted(collections.Counter(built["issues"].column("code").to_pylist()).items())),
     )
-    return tables, stats
+    return built, stats
 
 
 def convert(src: str = "samples", out: str = "out", release: str | None = None, *,

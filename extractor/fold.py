@@ -7,44 +7,57 @@ still has no parent keeps empty vendor/product and gets an issue: never a guess.
 """
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .issues import issue
 
 _NUMBERED = re.compile(r"^\d+_(?P<base>.+)$")
-# Tables whose rows start with (vendor, product, ...).
+# Tables whose rows carry the (vendor, product) of the data-source page they come from.
 PRODUCT_TABLES = ("products", "use_cases", "activity_parsers", "use_case_ttps", "attack_matrix",
                   "use_case_categories")
 
 
-def fold(results: list) -> list:
-    """A new list where continuation pages carry their product. The inputs are not changed
-    (history shares one parsed page between releases whose parents may differ)."""
-    by_path = {r.path: r for r in results}
+def resolve_parents(pages: list) -> tuple[dict, list]:
+    """({continuation path: its data-source page}, issues for continuations without one)."""
+    by_path = {p.path: p for p in pages}
     led_from: dict[str, str] = {}
-    for r in results:
-        for target in r.next_pages:
-            if target in by_path and target != r.path:
-                led_from.setdefault(target, r.path)
-    return [_fold_one(r, by_path, led_from) if r.kind == "data_source_continuation" else r
-            for r in results]
+    for p in pages:
+        for target in p.next_pages:
+            if target in by_path and target != p.path:
+                led_from.setdefault(target, p.path)
+    parents, problems = {}, []
+    for p in pages:
+        if p.kind != "data_source_continuation":
+            continue
+        parent = _parent(p.path, by_path, led_from)
+        if parent is None:
+            problems.append(issue(p.path, None, "orphan-continuation",
+                                  "no data-source page links here and no `ds_` page of the same name "
+                                  "is beside it; vendor and product left empty"))
+        else:
+            parents[p.path] = parent
+    return parents, problems
 
 
-def _fold_one(r, by_path: dict, led_from: dict):
-    parent = _parent(r.path, by_path, led_from)
-    if parent is None:
-        return dataclasses.replace(r, issues=r.issues + [issue(
-            r.path, None, "orphan-continuation",
-            "no data-source page links here and no `ds_` page of the same name is beside it; "
-            "vendor and product left empty")])
-    rows = dict(r.rows)
-    for table in PRODUCT_TABLES:
-        if rows.get(table):
-            rows[table] = [(parent.vendor, parent.product, *row[2:]) for row in rows[table]]
-    return dataclasses.replace(r, rows=rows, continues=parent.path,
-                               vendor=parent.vendor, product=parent.product)
+def patch_products(table: pa.Table, parents: dict) -> pa.Table:
+    """Give the rows of continuation pages the vendor and product of their parent page."""
+    if not parents or table.num_rows == 0 or "vendor" not in table.column_names \
+            or "source_path" not in table.column_names:
+        return table
+    paths = list(parents)
+    where = pc.index_in(table["source_path"], value_set=pa.array(paths, pa.string()))
+    if where.null_count == len(where):
+        return table
+    found = pc.is_valid(where)
+    for col, values in (("vendor", [parents[p].vendor for p in paths]),
+                        ("product", [parents[p].product for p in paths])):
+        patched = pc.if_else(found, pc.take(pa.array(values, pa.string()), where), table[col])
+        table = table.set_column(table.column_names.index(col), col, patched)
+    return table
 
 
 def _parent(path: str, by_path: dict, led_from: dict):

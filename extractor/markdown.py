@@ -32,6 +32,9 @@ def _html_token(html: str):
     return tok
 
 BR = ("br",)
+# The bold tags of rules-and-models cells, made once so cell grammars can test them by identity.
+B_OPEN = _HTML_TOKENS["<b>"] = ("h", "<b>")
+B_CLOSE = _HTML_TOKENS["</b>"] = ("h", "</b>")
 Cell = list  # list of tokens
 
 

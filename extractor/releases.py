@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from . import __version__, gitsource, schema, writer
 from .convert import Read, _work_blob, run_all, tables_of
+from .tables import chunk_of
 from .errors import ExtractorError, OutputNotWritable
 from .extract import DEFAULT_MAX_PAGE_BYTES
 
@@ -123,7 +124,8 @@ def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int
     # 3. Assemble and write each moved release.
     for n, (ref, listing) in enumerate(todo, 1):
         results = [cache["pages"][(path, oid)] for path, oid, _ in listing.files]
-        tables, stats = tables_of(Read(results, listing.issues, ref, repo_abs), ref)
+        chunk = chunk_of(results)
+        tables, stats = tables_of(Read([chunk], listing.issues, ref, repo_abs), ref)
         _write_partition(out, ref, tables)
         cache["releases"][ref] = listing.commit
         summary.releases[ref] = {"commit": listing.commit, "skipped": False,

@@ -1,4 +1,4 @@
-"""Tables out: pyarrow tables from page results, written as Parquet + CSV, atomically.
+"""Tables out: written as Parquet + CSV, atomically.
 
 The whole dataset is written into a temporary folder beside OUT and then swapped in, so an
 interrupted run leaves the previous OUT whole. Row order is the sorted page path, then the
@@ -15,32 +15,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import schema
 from .errors import OutputNotWritable
 
 MANIFEST = "manifest.json"
-
-
-def build_tables(results: list, extra_issues: list, release: str) -> dict[str, pa.Table]:
-    rows: dict[str, list] = {name: [] for name in schema.PAGE_TABLES}
-    for r in results:
-        for name, table_rows in r.rows.items():
-            rows[name].extend(table_rows)
-        rows["pages"].append((r.path, r.kind, r.vendor, r.product, r.size, r.continues))
-        rows["issues"].extend(r.issues)
-    rows["issues"].extend(extra_issues)
-    rows["issues"].sort(key=lambda i: (i[0], i[1] or 0, i[3], i[4]))
-    return {name: _table(name, table_rows, release) for name, table_rows in rows.items()}
-
-
-def _table(name: str, rows: list, release: str) -> pa.Table:
-    sch = schema.schema(name)
-    n = len(rows)
-    columns = [pa.array([release] * n, pa.string())]
-    transposed = list(zip(*rows)) if rows else [()] * (len(sch) - 1)
-    for field, values in zip(list(sch)[1:], transposed):
-        columns.append(pa.array(values, field.type))
-    return pa.Table.from_arrays(columns, schema=sch)
 
 
 def _csv_ready(table: pa.Table) -> pa.Table:

@@ -42,19 +42,20 @@ from ..issues import issue
 # --------------------------------------------------------------------------------------------
 # tokens
 
-_TOKEN = re.compile(r'''
+# Blanks before a token are skipped inside the match; quantifiers are possessive (`*+`, `++`)
+# so a long regex inside a string is scanned once, without backtracking.
+_TOKEN = re.compile(r'''[ \t\r\f\v]*+(?:
    (?P<nl>\n)
- | (?P<ws>[ \t\r\f\v]+)
- | (?P<comment>(?:\#|//)[^\n]*)
- | (?P<triple>"""[^\n]*?"*"""(?!"))        # HOCON: extra quotes before the closing """ are text
- | (?P<open3>"""[^\n]*)                    # never closed on its line: cut off (see below)
- | (?P<quoted>"(?:[^"\\\n]|\\.)*")
- | (?P<open1>"[^\n]*)                     # never closed: runs to the end of the line
- | (?P<subst>\$\{[^}\n]*\})
+ | (?P<comment>(?:\#|//)[^\n]*+)
+ | (?P<triple>"""(?:[^"\n]++|"(?!""))*+"*"""(?!"))   # HOCON: extra quotes before the closing """ are text
+ | (?P<open3>"""[^\n]*+)                              # never closed on its line: cut off (see below)
+ | (?P<quoted>"(?:[^"\\\n]++|\\.)*+")
+ | (?P<open1>"[^\n]*+)                               # never closed: runs to the end of the line
+ | (?P<subst>\$\{[^}\n]*+\})
  | (?P<punct>[{}\[\],=])
- | (?P<word>(?:[^\s{}\[\],="\#$/]|/(?!/)|\$(?!\{))+)
+ | (?P<word>(?:[^\s{}\[\],="\#$/]++|/(?!/)|\$(?!\{))++)
  | (?P<other>.)
-''', re.VERBOSE)
+)''', re.VERBOSE)
 _MAX_DEPTH = 64
 _ESCAPE = re.compile(r'\\(u[0-9a-fA-F]{4}|.)')
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
@@ -74,24 +75,25 @@ def tokenize(text: str) -> list[tuple]:
     subst, other; a str's value is its text, and kind `cut` marks a string cut off at the end
     of its line."""
     out = []
+    add = out.append
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        raw = m.group()
-        if kind in ("ws", "comment"):
+        if kind is None or kind == "comment":  # trailing blanks, comments
             continue
-        start, end = m.span()
+        start, end = m.span(kind)
+        raw = m.group(kind)
         if kind == "triple":
-            out.append(("str", raw[3:-3], start, end))
+            add(("str", raw[3:-3], start, end))
         elif kind == "open3":
-            out.append(("cut", raw[3:], start, end))
+            add(("cut", raw[3:], start, end))
         elif kind == "quoted":
-            out.append(("str", _unescape(raw[1:-1]), start, end))
+            add(("str", _unescape(raw[1:-1]) if "\\" in raw else raw[1:-1], start, end))
         elif kind == "open1":
-            out.append(("cut", raw[1:], start, end))
+            add(("cut", raw[1:], start, end))
         elif kind == "subst":
-            out.append(("subst", raw[2:-1].lstrip("?").strip(), start, end))
+            add(("subst", raw[2:-1].lstrip("?").strip(), start, end))
         else:
-            out.append((kind, raw, start, end))
+            add((kind, raw, start, end))
     return out
 
 

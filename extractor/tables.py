@@ -1,0 +1,80 @@
+"""Page results -> pyarrow tables.
+
+Rows are turned into Arrow columns where they are made: a worker builds the tables of its
+chunk of pages and ships them back as Arrow (cheap to send, nothing to transpose in the main
+process), keeping only each page's small description. The main process then concatenates the
+chunks, gives continuation pages their product (fold.py), and adds `pages`, `issues` and the
+release column.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from . import schema
+from .fold import patch_products, resolve_parents
+
+# Row tables: every page table but the two built from page descriptions.
+ROW_TABLES = tuple(n for n in schema.PAGE_TABLES if n not in ("pages", "issues"))
+
+
+def body_schema(name: str) -> pa.Schema:
+    """A table's schema without its leading `release` column (added once, at the end)."""
+    return schema.schema(name).remove(0)
+
+
+def rows_to_table(name: str, rows: list) -> pa.Table:
+    sch = body_schema(name)
+    if not rows:
+        return sch.empty_table()
+    columns = [pa.array(values, f.type) for f, values in zip(sch, zip(*rows))]
+    return pa.Table.from_arrays(columns, schema=sch)
+
+
+@dataclass
+class Chunk:
+    """What a worker sends back for a run of pages: their descriptions (rows cleared) and
+    the Arrow tables of their rows."""
+    pages: list  # PageResult without rows
+    tables: dict = field(default_factory=dict)  # name -> pa.Table (body schema)
+
+
+def chunk_of(results: list) -> Chunk:
+    rows: dict = {name: [] for name in ROW_TABLES}
+    for r in results:
+        for name, table_rows in r.rows.items():
+            rows[name].extend(table_rows)
+    # Copies without rows: the results may be shared (history keeps them in its cache).
+    pages = [dataclasses.replace(r, rows={}) for r in results]
+    return Chunk(pages, {name: rows_to_table(name, table_rows) for name, table_rows in rows.items()})
+
+
+def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list]:
+    """(every page table, with release; the page descriptions after folding)."""
+    pages = [p for c in chunks for p in c.pages]
+    parents, fold_issues = resolve_parents(pages)
+    tables = {}
+    for name in ROW_TABLES:
+        parts = [c.tables[name] for c in chunks if c.tables[name].num_rows]
+        body = pa.concat_tables(parts) if parts else body_schema(name).empty_table()
+        tables[name] = patch_products(body, parents)
+    page_rows, issue_rows = [], []
+    for p in pages:
+        parent = parents.get(p.path)
+        if parent is not None:
+            p.continues, p.vendor, p.product = parent.path, parent.vendor, parent.product
+        page_rows.append((p.path, p.kind, p.vendor, p.product, p.size, p.continues))
+        issue_rows.extend(p.issues)
+    issue_rows.extend(fold_issues)
+    issue_rows.extend(extra_issues)
+    issue_rows.sort(key=lambda i: (i[0], i[1] or 0, i[3], i[4]))
+    tables["pages"] = rows_to_table("pages", page_rows)
+    tables["issues"] = rows_to_table("issues", issue_rows)
+    out = {}
+    for name in schema.PAGE_TABLES:
+        body = tables[name]
+        out[name] = body.add_column(0, schema.schema(name).field(0),
+                                    pa.array([release] * body.num_rows, pa.string()))
+    return out, pages
