@@ -40,7 +40,8 @@ t0 = time.perf_counter()
 import extractor
 t1 = time.perf_counter()
 tree, out, jobs = sys.argv[1], sys.argv[2], (int(sys.argv[3]) if sys.argv[3] != "None" else None)
-summary = extractor.convert(tree, out, jobs=jobs)
+tables = sys.argv[4].split(",") if sys.argv[4] != "all" else None
+summary = extractor.convert(tree, out, jobs=jobs, tables=tables)
 t2 = time.perf_counter()
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -81,13 +82,13 @@ def floor(tree: Path) -> tuple[float, int, int]:
     return time.perf_counter() - t0, files, lines
 
 
-def convert(tree: Path, out: Path, jobs: int | None) -> dict:
+def convert(tree: Path, out: Path, jobs: int | None, tables: str = "all") -> dict:
     """One conversion in a fresh interpreter; returns the child's report plus wall time."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(out), str(jobs)],
+        [sys.executable, "-c", CHILD, str(tree), str(out), str(jobs), tables],
         cwd=PROJECT, env=env, capture_output=True, text=True,
     )
     wall = time.perf_counter() - t0
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--archive", default="cim2-2026.6.1", help="name in ../shared/corpus (default %(default)s)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=None, help="passed to extractor.convert (default: its own)")
+    ap.add_argument("--tables", default="all",
+                    help="tables to convert: all (default), core, or comma-separated names")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
 
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(max(1, args.repeat)):
             seconds, files, lines = floor(tree)
             floors.append(seconds)
-            runs.append(convert(tree, tmp / f"out-{i}", args.jobs))
+            runs.append(convert(tree, tmp / f"out-{i}", args.jobs, args.tables))
             if not args.json:
                 r = runs[-1]
                 print(f"run {i + 1}: floor {seconds:.3f}s  convert {r['convert_s']:.3f}s"
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             "pipe_lines": lines,
             "repeat": len(runs),
             "jobs": args.jobs,
+            "tables": args.tables,
             "floor_median_s": round(floor_med, 4),
             "convert_median_s": round(conv_med, 4),
             "ratio": round(conv_med / floor_med, 2) if floor_med else None,
@@ -161,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"tree: {result['tree']} ({files} files, {lines} lines starting with '|')")
         print(f"floor (read + one regex), median of {len(runs)}: {floor_med:.3f} s")
-        print(f"extractor.convert(jobs={args.jobs}), median of {len(runs)}: {conv_med:.3f} s"
+        print(f"extractor.convert(jobs={args.jobs}, tables={args.tables}), median of {len(runs)}: {conv_med:.3f} s"
               f"  (subprocess wall {result['convert_wall_median_s']:.3f} s, imports {result['import_median_s']:.3f} s)")
         print(f"ratio convert/floor: {result['ratio']}")
         print(f"conversion peak RSS: {result['peak_rss_mb']} MB (largest worker: {result['worker_peak_rss_mb']} MB)")

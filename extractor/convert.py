@@ -8,8 +8,8 @@ import signal
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from . import __version__, gitsource, schema, tables, writer
-from .errors import SourceNotFound
+from . import __version__, gitsource, pages, schema, tables, writer
+from .errors import ExtractorError, SourceNotFound
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
 from .pages import PageResult
 from .sources import list_folder
@@ -41,8 +41,8 @@ class Summary:
 # ---- workers: each item is one page, read inside the worker -------------------------------
 
 def _work_file(item):
-    rel, abspath, max_bytes = item
-    return extract_file(rel, abspath, max_bytes)
+    rel, abspath, max_bytes, modules = item
+    return extract_file(rel, abspath, max_bytes, modules)
 
 
 def _chunk_files(items):
@@ -57,7 +57,8 @@ _readers: dict = {}  # (pid, repo) -> BlobReader: one `git cat-file` per worker 
 
 
 def _work_blob(item):
-    path, oid, size, repo, max_bytes = item
+    path, oid, size, repo, max_bytes = item[:5]
+    modules = item[5] if len(item) > 5 else None
     if not is_markdown(path):
         return PageResult(path, "asset", size)
     if size > max_bytes:
@@ -72,7 +73,7 @@ def _work_blob(item):
     except (OSError, gitsource.GitError) as exc:
         _readers.pop(key, None)
         return unreadable(path, size, "unreadable-file", f"git could not read blob {oid}: {exc}")
-    return extract_bytes(path, data)
+    return extract_bytes(path, data, modules)
 
 
 def _worker_init() -> None:
@@ -148,19 +149,21 @@ class Read:
     source: str
 
 
-def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None) -> Read:
+def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None,
+                modules=None) -> Read:
     if not os.path.isdir(src):
         raise SourceNotFound(f"{src}: no such folder")
     listing = list_folder(src)
-    items = [(rel, full, max_page_bytes) for rel, full in listing.files]
+    items = [(rel, full, max_page_bytes, modules) for rel, full in listing.files]
     chunks = run_all(_chunk_files, items, jobs, progress, batch=_BATCH)
     return Read(chunks, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
 
 
-def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None) -> Read:
+def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None,
+             modules=None) -> Read:
     listing = gitsource.list_tree(repo, ref)
     repo_abs = os.path.abspath(repo)
-    items = [(path, oid, size, repo_abs, max_page_bytes) for path, oid, size in listing.files]
+    items = [(path, oid, size, repo_abs, max_page_bytes, modules) for path, oid, size in listing.files]
     chunks = run_all(_chunk_blobs, items, jobs, progress, batch=_BATCH)
     return Read(chunks, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
 
@@ -184,19 +187,22 @@ def read(src, ref: str | None = None, **kw) -> Read:
     return read_folder(src, **kw)
 
 
-def tables_of(read_: Read, release: str) -> tuple[dict, dict]:
-    """(pyarrow tables, manifest summary fields) of one read source."""
+def tables_of(read_: Read, release: str, only=None) -> tuple[dict, dict]:
+    """(pyarrow tables, manifest summary fields) of one read source; `only` keeps those
+    tables (with `pages` and `issues`, always written)."""
     built, pages = tables.assemble(read_.chunks, read_.issues, release)
+    if only is not None:
+        built = {n: t for n, t in built.items() if n in only or n in ("pages", "issues")}
     stats = dict(
         pages=dict(sorted(collections.Counter(p.kind for p in pages).items())),
-        rows={name: built[name].num_rows for name in schema.PAGE_TABLES},
+        rows={name: t.num_rows for name, t in built.items()},
         issues=dict(sorted(collections.Counter(built["issues"].column("code").to_pylist()).items())),
     )
     return built, stats
 
 
 def convert(src: str = "samples", out: str = "out", release: str | None = None, *,
-            ref: str | None = None, jobs: int | None = None,
+            ref: str | None = None, jobs: int | None = None, tables: list | None = None,
             max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
             progress: Callable[[int, int], None] | None = None) -> Summary:
     """Convert a docs tree into Parquet + CSV tables in `out`; return a Summary.
@@ -205,14 +211,35 @@ def convert(src: str = "samples", out: str = "out", release: str | None = None, 
     read from git's object database. `release` labels every row (default: the folder's name or
     the ref). `progress(done, total)` is called as pages are read. Problems with pages become
     rows of the `issues` table; only an unusable src or out raises (ExtractorError).
+    `tables` limits the run to those tables (every page is still read and listed): page kinds
+    that fill none of them are not extracted, which is faster.
     """
     out = os.fspath(out)
     writer.check_out(out)
-    read_ = read(src, ref, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress)
+    only = _table_names(tables)
+    read_ = read(src, ref, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress,
+                 modules=pages.modules_for(only))
     release = release or read_.release
-    tables, stats = tables_of(read_, release)
+    built, stats = tables_of(read_, release, only)
     summary = Summary(release=release, source=read_.source, out=os.path.abspath(out), **stats)
     manifest = summary.to_dict()
     manifest.pop("out")
-    writer.write(out, tables, manifest)
+    writer.write(out, built, manifest)
     return summary
+
+
+# Names for groups of tables (`--tables core`).
+TABLE_GROUPS = {"core": ("products", "use_cases", "activity_parsers", "use_case_ttps", "attack_matrix")}
+
+
+def _table_names(tables) -> frozenset | None:
+    if tables is None:
+        return None
+    names = set()
+    for name in tables:
+        names.update(TABLE_GROUPS.get(name, (name,)))
+    unknown = names - set(schema.PAGE_TABLES)
+    if unknown:
+        raise ExtractorError(f"unknown table(s) {', '.join(sorted(unknown))}; known: "
+                             f"{', '.join(schema.PAGE_TABLES)} or {', '.join(TABLE_GROUPS)}")
+    return frozenset(names)

@@ -43,11 +43,11 @@ def _cut_row_line(data: bytes) -> int | None:
     return None
 
 
-def extract_bytes(path: str, data: bytes) -> PageResult:
+def extract_bytes(path: str, data: bytes, modules: frozenset | None = None) -> PageResult:
     """Parse one Markdown page (its bytes) into records and issues."""
     result = PageResult(path, "unknown", len(data))
     try:
-        _extract(result, data)
+        _extract(result, data, modules)
     except Exception as exc:  # a bug of ours must cost one page, not the run
         result.kind = "unreadable"
         result.rows.clear()
@@ -56,7 +56,7 @@ def extract_bytes(path: str, data: bytes) -> PageResult:
     return result
 
 
-def _extract(result: PageResult, data: bytes) -> None:
+def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None:
     path = result.path
     if not data.strip():
         result.issues.append(issue(path, None, "empty-page", "the page is empty"))
@@ -78,12 +78,35 @@ def _extract(result: PageResult, data: bytes) -> None:
                                    f"byte {exc.start:,} (line {line}) is not UTF-8; such bytes read as U+FFFD"))
         text = data.decode("utf-8", "replace")
         data = text.encode("utf-8")
+    if modules is not None and _skippable(result, text, modules):
+        return
     doc = markdown.parse(text, data)
-    pages.extract(result, doc)
+    pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",
                                    "the page ends inside a table row; the rest of the page is missing"))
+
+
+# When a run wants only some tables, a page is first classified from its opening lines: the
+# headings and table headers that tell its kind come first on every kind of page. A kind that
+# fills none of the wanted tables is recorded without parsing the (often large) rest; any other
+# outcome, including a kind that is not clear yet, goes on to the full parse.
+_HEAD_CHARS = 2048
+_DECISIVE = {"rules_models", "parser_config", "correlation_rules", "use_case", "parser_renames", "mitre_map"}
+
+
+def _skippable(result: PageResult, text: str, modules: frozenset) -> bool:
+    if len(text) <= _HEAD_CHARS:
+        return False
+    cut = text.rfind("\n", 0, _HEAD_CHARS)
+    if cut <= 0:
+        return False
+    kind, _ = pages.classify(markdown.parse(text[:cut + 1]))
+    if kind in _DECISIVE and pages.module_of(kind) not in modules:
+        result.kind = kind
+        return True
+    return False
 
 
 def unreadable(path: str, size: int, code: str, message: str) -> PageResult:
@@ -92,7 +115,7 @@ def unreadable(path: str, size: int, code: str, message: str) -> PageResult:
     return result
 
 
-def extract_file(path: str, abspath: str, max_bytes: int) -> PageResult:
+def extract_file(path: str, abspath: str, max_bytes: int, modules: frozenset | None = None) -> PageResult:
     """Read and extract one file of a folder tree (called in worker processes)."""
     if not is_markdown(path):
         try:
@@ -108,4 +131,4 @@ def extract_file(path: str, abspath: str, max_bytes: int) -> PageResult:
                                   f"{size:,} bytes is over the limit of {max_bytes:,} (--max-page-bytes)")
     except OSError as exc:
         return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
-    return extract_bytes(path, data)
+    return extract_bytes(path, data, modules)

@@ -79,13 +79,20 @@ def normalize(header: str) -> str:
     return " ".join(text.split())
 
 
+_MEANINGS: dict = {}  # header text -> meaning: a release spells each header a few ways only
+
+
 def meaning(header: str) -> str | None:
     """Canonical meaning of a column header, or None when unknown."""
+    try:
+        return _MEANINGS[header]
+    except KeyError:
+        pass
     norm = normalize(header)
-    for name, rx in _COMPILED:
-        if rx.match(norm):
-            return name
-    return None
+    found = next((name for name, rx in _COMPILED if rx.match(norm)), None)
+    if len(_MEANINGS) < 65536:
+        _MEANINGS[header] = found
+    return found
 
 
 def tactic(header: str) -> str | None:

@@ -41,13 +41,17 @@ class Chunk:
     tables: dict = field(default_factory=dict)  # name -> pa.Table (body schema)
 
 
-def chunk_of(results: list) -> Chunk:
+def chunk_of(results: list, shared: bool = False) -> Chunk:
     rows: dict = {name: [] for name in ROW_TABLES}
     for r in results:
         for name, table_rows in r.rows.items():
             rows[name].extend(table_rows)
-    # Copies without rows: the results may be shared (history keeps them in its cache).
-    pages = [dataclasses.replace(r, rows={}) for r in results]
+    if shared:  # history keeps the results in its cache: send copies without rows
+        pages = [dataclasses.replace(r, rows={}) for r in results]
+    else:
+        pages = results
+        for r in results:
+            r.rows = {}
     return Chunk(pages, {name: rows_to_table(name, table_rows) for name, table_rows in rows.items()})
 
 

@@ -104,11 +104,35 @@ _EXTRACTORS = {
 }
 
 
-def extract(result: PageResult, doc: Doc) -> None:
+# page-kind module -> the tables it fills (to skip the modules a run does not need)
+FILLS = {
+    "datasource": {"products", "use_cases", "activity_parsers", "use_case_ttps", "attack_matrix",
+                   "use_case_categories"},
+    "rules_models": {"use_case_counts", "rules", "models"},
+    "correlation": {"correlation_rules"},
+    "use_case": {"use_case_products"},
+    "parser_config": {"parsers"},
+    "index": {"parser_renames", "technique_rule_counts", "data_source_index", "product_categories"},
+}
+
+
+def module_of(kind: str) -> str | None:
+    return _EXTRACTORS.get(kind)
+
+
+def modules_for(tables) -> frozenset | None:
+    """The page-kind modules needed to fill `tables` (None: all of them)."""
+    if tables is None:
+        return None
+    return frozenset(m for m, filled in FILLS.items() if filled & set(tables))
+
+
+def extract(result: PageResult, doc: Doc, modules: frozenset | None = None) -> None:
+    """Classify the page and extract its records (only with the modules asked for)."""
     import importlib
 
     kind, tables = classify(doc)
     result.kind = kind
     name = _EXTRACTORS.get(kind)
-    if name:
+    if name and (modules is None or name in modules):
         importlib.import_module(f"{__name__}.{name}").extract(result, doc, tables)

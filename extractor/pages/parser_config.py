@@ -147,7 +147,8 @@ class Reader:
 
     def __init__(self, text: str):
         self.text = text
-        self.toks = tokenize(text)
+        # End markers past the last token, so looking ahead never needs a bounds check.
+        self.toks = tokenize(text) + [(None, None, len(text), len(text))] * 4
         self.i = 0
         self.junk: list = []
         self.cut: list = []  # starts of strings the block cut off
@@ -155,15 +156,16 @@ class Reader:
         self.depth = 0
 
     def peek(self, k: int = 0):
-        j = self.i + k
-        return self.toks[j] if j < len(self.toks) else (None, None, len(self.text), len(self.text))
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
 
     def _skip(self, *values):
+        toks, i = self.toks, self.i
         while True:
-            kind, val, _, _ = self.peek()
-            if kind == "nl" or (kind == "punct" and val in values):
-                self.i += 1
+            tok = toks[i]
+            if tok[0] == "nl" or (tok[0] == "punct" and tok[1] in values):
+                i += 1
             else:
+                self.i = i
                 return
 
     def read(self) -> list:
