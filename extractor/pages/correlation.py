@@ -13,8 +13,8 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .datasource import _check_row
-from .rules_models import page_labels
+from .common import check_row
+from .common import page_labels
 
 # column meaning -> field of a correlation_rules row (`name` and `rule_name` are both the name)
 _FIELDS = {
@@ -72,7 +72,7 @@ def _table(result, table, meanings, labels) -> None:
     for row, name, overlaps in parsed:
         if not any(text_of(c) for c in row.cells):
             continue  # an empty row lists nothing
-        _check_row(result, table, row, width)
+        check_row(result, table, row, width)
         if name is None:
             result.issues.append(issue(path, row.line, "missing-rule-name",
                                        "correlation-rule row has no name; not read"))

@@ -13,37 +13,14 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
+from .common import check_row, heading_label
 
 _COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
-
-
-def _label(doc: Doc, rx, result: PageResult, missing: str, empty: str, required: bool):
-    for h in doc.headings:
-        m = rx.match(h.text)
-        if m:
-            # "### Product: [AWS CloudTrail](../ds_x.md)": the link text is the name.
-            value = cells.clean(m.group(1))
-            if not value:
-                result.issues.append(issue(result.path, h.line, empty, f"heading {h.text!r} is empty"))
-                return None
-            return value
-    if required:
-        result.issues.append(issue(result.path, None, missing, f"no heading like {missing.split('-')[1].title()}: X"))
-    return None
 
 
 def _problems(result: PageResult, line: int, code: str, problems: list) -> None:
     for msg in problems:
         result.issues.append(issue(result.path, line, code, msg))
-
-
-def _check_row(result: PageResult, table, row, width: int) -> None:
-    if row.missing or row.extra:
-        have = len(row.cells) - row.missing
-        result.issues.append(issue(
-            result.path, row.line, "ragged-row",
-            f"row has {'more' if row.extra else have} cells, header has {width}"
-            + ("; the extra cells were not read" if row.extra else "; missing cells read as empty")))
 
 
 def _nav_row(row, meanings) -> str | None:
@@ -66,8 +43,8 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
     main = result.kind == "data_source"
     vendor = product = None
     if main:
-        vendor = _label(doc, headers.VENDOR_LABEL, result, "missing-vendor", "empty-vendor", True)
-        product = _label(doc, headers.PRODUCT_LABEL, result, "missing-product", "empty-product", True)
+        vendor = heading_label(doc, headers.VENDOR_LABEL, result, "missing-vendor", "empty-vendor")
+        product = heading_label(doc, headers.PRODUCT_LABEL, result, "missing-product", "empty-product")
     result.vendor, result.product = vendor, product
     path = result.path
 
@@ -102,7 +79,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
 
 def _counts(result, table, meanings, vendor, product) -> None:
     row = table.rows[0]
-    _check_row(result, table, row, len(table.header))
+    check_row(result, table, row, len(table.header))
     values = dict.fromkeys(_COUNT_COLUMNS)
     for meaning, cell in zip(meanings, row.cells):
         if meaning in values:
@@ -135,7 +112,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
         if nav is not None:
             result.next_pages.append(_resolve(path, nav))
             continue
-        _check_row(result, table, row, width)
+        check_row(result, table, row, width)
         line = row.line
         get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
         uc_page, use_case = cells.first_link(get("use_case"))
@@ -171,7 +148,7 @@ def _matrix(result, table, vendor, product) -> None:
             result.issues.append(issue(result.path, table.line, "unknown-tactic",
                                        f"matrix column {name!r} is not an ATT&CK tactic"))
     for row in table.rows:
-        _check_row(result, table, row, len(tactics))
+        check_row(result, table, row, len(tactics))
         for i, cell in enumerate(row.cells):
             links, problems = cells.matrix_links(cell)
             _problems(result, row.line, "bad-matrix-link", problems)

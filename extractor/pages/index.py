@@ -23,7 +23,7 @@ import re
 from .. import cells
 from ..issues import issue
 from ..markdown import text_of
-from .datasource import _check_row
+from .common import check_row
 
 _TECHNIQUE_ID = re.compile(r"^TA?\d{4}(?:\.\d{3})?$")
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
@@ -106,7 +106,7 @@ def _parser_name(result, cell, line, side: str) -> str | None:
 def _renames(result, table, meanings) -> None:
     col = _columns(result, table, meanings, ("old_parser", "new_parser"))
     for row in table.rows:
-        _check_row(result, table, row, len(table.header))
+        check_row(result, table, row, len(table.header))
         old = _parser_name(result, _cell(row, col, "old_parser"), row.line, "old")
         new = _parser_name(result, _cell(row, col, "new_parser"), row.line, "new")
         if old is None or new is None:
@@ -122,7 +122,7 @@ def _data_sources(result, table, meanings) -> None:
     path = result.path
     col = _columns(result, table, meanings, ("vendor", "product"))
     for row in table.rows:
-        _check_row(result, table, row, len(table.header))
+        check_row(result, table, row, len(table.header))
         vendor = text_of(_cell(row, col, "vendor")) or None
         items = _link_items(result, _cell(row, col, "product"), row.line)
         if vendor is None:
@@ -140,7 +140,7 @@ def _categories(result, table, meanings) -> None:
     path = result.path
     col = _columns(result, table, meanings, ("category", "description", "product"))
     for row in table.rows:
-        _check_row(result, table, row, len(table.header))
+        check_row(result, table, row, len(table.header))
         category = text_of(_cell(row, col, "category")) or None
         description = text_of(_cell(row, col, "description"))
         description = None if not description or _PLACEHOLDER.match(description) else description
@@ -166,7 +166,7 @@ def _rule_counts(result, matrix, counts) -> None:
     for table, _ in matrix:
         tactics = [text_of(c) or None for c in table.header]
         for row in table.rows:
-            _check_row(result, table, row, len(tactics))
+            check_row(result, table, row, len(tactics))
             for i, cell in enumerate(row.cells):
                 links, problems = cells.matrix_links(cell)
                 for msg in problems:
@@ -179,7 +179,7 @@ def _rule_counts(result, matrix, counts) -> None:
         col = _columns(result, table, meanings, ("technique_id", "mitre_ttps", "technique_name", "rules"))
         id_col = "technique_id" if "technique_id" in col else "mitre_ttps"
         for row in table.rows:
-            _check_row(result, table, row, len(table.header))
+            check_row(result, table, row, len(table.header))
             tid = text_of(_cell(row, col, id_col))
             if not _TECHNIQUE_ID.match(tid):
                 result.issues.append(issue(path, row.line, "bad-ttp",

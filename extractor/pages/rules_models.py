@@ -10,41 +10,13 @@ Every rule and model item becomes a record, or an issue when it cannot (see cell
 """
 from __future__ import annotations
 
-from .. import cells, headers
+from .. import cells
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .datasource import _check_row
+from .common import check_row, page_labels
 
 _COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
-_LABELS = {"missing-vendor": "Vendor", "missing-product": "Product", "missing-use-case-label": "Use-Case"}
-
-
-def heading_label(doc: Doc, rx, result: PageResult, missing: str | None, empty: str):
-    """The name in the first heading like `Use-Case: [X](...)` (the link text is the name).
-    None with an issue when the heading is empty, or missing and `missing` names a code."""
-    for h in doc.headings:
-        m = rx.match(h.text)
-        if m:
-            value = cells.clean(m.group(1))
-            if not value:
-                result.issues.append(issue(result.path, h.line, empty, f"heading {h.text!r} is empty"))
-            return value or None
-    if missing:
-        result.issues.append(issue(result.path, None, missing, f"no heading like `{_LABELS[missing]}: X`"))
-    return None
-
-
-def page_labels(doc: Doc, result: PageResult, required: bool = True):
-    """(vendor, product, use_case) from the page's headings; missing ones are issues when required."""
-    def label(rx, missing, empty):
-        return heading_label(doc, rx, result, missing if required else None, empty)
-
-    return (label(headers.VENDOR_LABEL, "missing-vendor", "empty-vendor"),
-            label(headers.PRODUCT_LABEL, "missing-product", "empty-product"),
-            label(headers.USE_CASE_LABEL, "missing-use-case-label", "empty-use-case-label"))
-
-
 def problems(result: PageResult, line: int, found: list) -> None:
     """Cell-grammar problems, (code, message) pairs, as issues at `line`."""
     for code, msg in found:
@@ -82,7 +54,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
 
 def _counts(result, table, meanings, labels) -> dict:
     row = table.rows[0]
-    _check_row(result, table, row, len(table.header))
+    check_row(result, table, row, len(table.header))
     values = dict.fromkeys(_COUNT_COLUMNS)
     for meaning, cell in zip(meanings, row.cells):
         if meaning in values:
@@ -111,7 +83,7 @@ def _items(result, table, meanings, labels) -> None:
                                        f"rules-and-models column {text_of(cell)!r} is not known (or repeats one); not read"))
     width = len(table.header)
     for row in table.rows:
-        _check_row(result, table, row, width)
+        check_row(result, table, row, width)
         get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
         event_type = cells.clean(text_of(get("activity_types"))) or None
         rules, found = cells.rule_items(get("rules"))

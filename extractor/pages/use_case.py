@@ -17,7 +17,7 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import BR, text_of
-from .datasource import _check_row
+from .common import check_row
 
 _LIST_TAG = re.compile(r"^</?(ul|ol|li)\b[^>]*>$|^<br\s*/?>$", re.IGNORECASE)
 
@@ -85,7 +85,7 @@ def _products(result, table, meanings, use_case, vendor) -> None:
                                        f"use-case column {text_of(cell)!r} is not known; not read"))
     width = len(table.header)
     for row in table.rows:
-        _check_row(result, table, row, width)
+        check_row(result, table, row, width)
         line = row.line
         get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
         product = cells.first_link(get("product"))[1] or None

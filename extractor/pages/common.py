@@ -1,0 +1,43 @@
+"""What every page-kind module needs: names from headings, and the row-shape check."""
+from __future__ import annotations
+
+from .. import cells, headers
+from ..issues import issue
+from ..markdown import Doc
+from . import PageResult
+
+_LABELS = {"missing-vendor": "Vendor", "missing-product": "Product", "missing-use-case-label": "Use-Case"}
+
+
+def heading_label(doc: Doc, rx, result: PageResult, missing: str | None, empty: str):
+    """The name in the first heading like `Use-Case: [X](...)` (the link text is the name).
+    None with an issue when the heading is empty, or missing and `missing` names a code."""
+    for h in doc.headings:
+        m = rx.match(h.text)
+        if m:
+            value = cells.clean(m.group(1))
+            if not value:
+                result.issues.append(issue(result.path, h.line, empty, f"heading {h.text!r} is empty"))
+            return value or None
+    if missing:
+        result.issues.append(issue(result.path, None, missing, f"no heading like `{_LABELS[missing]}: X`"))
+    return None
+
+
+def page_labels(doc: Doc, result: PageResult, required: bool = True):
+    """(vendor, product, use_case) from the page's headings; missing ones are issues when required."""
+    def label(rx, missing, empty):
+        return heading_label(doc, rx, result, missing if required else None, empty)
+
+    return (label(headers.VENDOR_LABEL, "missing-vendor", "empty-vendor"),
+            label(headers.PRODUCT_LABEL, "missing-product", "empty-product"),
+            label(headers.USE_CASE_LABEL, "missing-use-case-label", "empty-use-case-label"))
+
+
+def check_row(result: PageResult, table, row, width: int) -> None:
+    if row.missing or row.extra:
+        have = len(row.cells) - row.missing
+        result.issues.append(issue(
+            result.path, row.line, "ragged-row",
+            f"row has {'more' if row.extra else have} cells, header has {width}"
+            + ("; the extra cells were not read" if row.extra else "; missing cells read as empty")))
