@@ -59,6 +59,9 @@ def _plain(tokens) -> str:
     return clean("".join(tok for tok in tokens if type(tok) is str).replace(_ARROW, " "))
 
 
+_ARROW_ONLY = {_ARROW, ""}
+
+
 def activity_parsers(cell: list):
     """The `Activity Types/Parsers` cell -> [(activity_type, legacy_event_type, parser,
     parser_page)], problems.
@@ -72,6 +75,13 @@ def activity_parsers(cell: list):
     current: tuple[str, str | None] | None = None
     current_used = True
     for line in lines(cell):
+        # The two shapes nearly every line has, read without the general machinery below:
+        # ` ↳[parser](page)` and a bare ` activity-type`.
+        if len(line) == 2 and type(line[1]) is tuple and line[1][0] == "a" and type(line[0]) is str \
+                and line[0].strip() in _ARROW_ONLY and current is not None:
+            rows.append((*current, clean(line[1][2]), line[1][1]))
+            current_used = True
+            continue
         cut = next((i for i, tok in enumerate(line) if _is_link(tok)), len(line))
         links = [tok for tok in line[cut:] if _is_link(tok)]
         before = _plain(line[:cut])

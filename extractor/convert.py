@@ -17,7 +17,7 @@ from .sources import list_folder
 # Below this many files a process pool costs more than it saves.
 _POOL_MIN_FILES = 200
 # Pages per worker task: each task sends back its pages' rows as Arrow tables.
-_BATCH = 128
+_BATCH = 256
 
 
 @dataclass

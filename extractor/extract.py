@@ -92,18 +92,27 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
 # headings and table headers that tell its kind come first on every kind of page. A kind that
 # fills none of the wanted tables is recorded without parsing the (often large) rest; any other
 # outcome, including a kind that is not clear yet, goes on to the full parse.
-_HEAD_CHARS = 2048
+# (Such a page is then not read past its head: damage further down is not looked for.)
+_HEAD_CHARS = _HEAD_BYTES = 1024
 _DECISIVE = {"rules_models", "parser_config", "correlation_rules", "use_case", "parser_renames", "mitre_map"}
+
+
+def _kind_from_head(text: str, modules: frozenset) -> str | None:
+    """The page's kind, from its first lines, when that kind fills none of the wanted tables."""
+    cut = text.rfind("\n", 0, _HEAD_CHARS)
+    if cut <= 0:
+        return None
+    kind, _ = pages.classify(markdown.parse(text[:cut + 1]))
+    if kind in _DECISIVE and pages.module_of(kind) not in modules:
+        return kind
+    return None
 
 
 def _skippable(result: PageResult, text: str, modules: frozenset) -> bool:
     if len(text) <= _HEAD_CHARS:
         return False
-    cut = text.rfind("\n", 0, _HEAD_CHARS)
-    if cut <= 0:
-        return False
-    kind, _ = pages.classify(markdown.parse(text[:cut + 1]))
-    if kind in _DECISIVE and pages.module_of(kind) not in modules:
+    kind = _kind_from_head(text, modules)
+    if kind is not None:
         result.kind = kind
         return True
     return False
@@ -124,7 +133,16 @@ def extract_file(path: str, abspath: str, max_bytes: int, modules: frozenset | N
             return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
     try:
         with open(abspath, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            if modules is not None:
+                # Only some tables wanted: the opening lines may show the rest is not needed.
+                head = fh.read(_HEAD_BYTES)
+                if len(head) == _HEAD_BYTES and b"\x00" not in head:
+                    kind = _kind_from_head(head.decode("utf-8", "replace"), modules)
+                    if kind is not None:
+                        return PageResult(path, kind, os.fstat(fh.fileno()).st_size)
+                data = head + fh.read(max_bytes + 1 - len(head))
+            else:
+                data = fh.read(max_bytes + 1)
             if len(data) > max_bytes:
                 size = os.fstat(fh.fileno()).st_size
                 return unreadable(path, size, "page-too-large",

@@ -124,7 +124,7 @@ def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int
     # 3. Assemble and write each moved release.
     for n, (ref, listing) in enumerate(todo, 1):
         results = [cache["pages"][(path, oid)] for path, oid, _ in listing.files]
-        chunk = chunk_of(results, shared=True)
+        chunk = chunk_of(results)
         tables, stats = tables_of(Read([chunk], listing.issues, ref, repo_abs), ref)
         _write_partition(out, ref, tables)
         cache["releases"][ref] = listing.commit

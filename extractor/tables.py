@@ -8,8 +8,8 @@ release column.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -33,25 +33,33 @@ def rows_to_table(name: str, rows: list) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=sch)
 
 
+class PageInfo(NamedTuple):
+    """A page without its rows: what the main process needs to list and fold it. A tuple,
+    because thousands cross from the workers and tuples are the cheapest thing to send."""
+    path: str
+    kind: str
+    vendor: str | None
+    product: str | None
+    size: int
+    issues: tuple
+    next_pages: tuple
+
+
 @dataclass
 class Chunk:
-    """What a worker sends back for a run of pages: their descriptions (rows cleared) and
-    the Arrow tables of their rows."""
-    pages: list  # PageResult without rows
+    """What a worker sends back for a run of pages: their descriptions and the Arrow tables
+    of their rows."""
+    pages: list  # [PageInfo]
     tables: dict = field(default_factory=dict)  # name -> pa.Table (body schema)
 
 
-def chunk_of(results: list, shared: bool = False) -> Chunk:
+def chunk_of(results: list) -> Chunk:
     rows: dict = {name: [] for name in ROW_TABLES}
     for r in results:
         for name, table_rows in r.rows.items():
             rows[name].extend(table_rows)
-    if shared:  # history keeps the results in its cache: send copies without rows
-        pages = [dataclasses.replace(r, rows={}) for r in results]
-    else:
-        pages = results
-        for r in results:
-            r.rows = {}
+    pages = [PageInfo(r.path, r.kind, r.vendor, r.product, r.size, tuple(r.issues), tuple(r.next_pages))
+             for r in results]
     return Chunk(pages, {name: rows_to_table(name, table_rows) for name, table_rows in rows.items()})
 
 
@@ -68,8 +76,9 @@ def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list
     for p in pages:
         parent = parents.get(p.path)
         if parent is not None:
-            p.continues, p.vendor, p.product = parent.path, parent.vendor, parent.product
-        page_rows.append((p.path, p.kind, p.vendor, p.product, p.size, p.continues))
+            page_rows.append((p.path, p.kind, parent.vendor, parent.product, p.size, parent.path))
+        else:
+            page_rows.append((p.path, p.kind, p.vendor, p.product, p.size, None))
         issue_rows.extend(p.issues)
     issue_rows.extend(fold_issues)
     issue_rows.extend(extra_issues)
