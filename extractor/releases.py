@@ -121,11 +121,12 @@ def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int
     for item, result in zip(items, run_all(_work_blob, items, jobs, step)):
         cache["pages"][(item[0], item[1])] = result
 
-    # 3. Assemble and write each moved release.
+    # 3. Assemble and write each moved release. Releases share most product folders as they
+    # are, so the Arrow chunk of a folder is built once per distinct content and reused.
+    chunks: dict = {}
     for n, (ref, listing) in enumerate(todo, 1):
-        results = [cache["pages"][(path, oid)] for path, oid, _ in listing.files]
-        chunk = chunk_of(results)
-        tables, stats = tables_of(Read([chunk], listing.issues, ref, repo_abs), ref)
+        tables, stats = tables_of(Read(_chunks(listing.files, cache["pages"], chunks),
+                                       listing.issues, ref, repo_abs), ref)
         _write_partition(out, ref, tables)
         cache["releases"][ref] = listing.commit
         summary.releases[ref] = {"commit": listing.commit, "skipped": False,
@@ -135,6 +136,29 @@ def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int
     _save_cache(out, cache)
     _write_manifest(out, summary, cache)
     return summary
+
+
+def _group(path: str) -> str:
+    """The folder a page belongs to for chunk reuse: its product folder (`DS/Vendor/product`)."""
+    return "/".join(path.split("/")[:3])
+
+
+def _chunks(files: list, pages: dict, memo: dict) -> list:
+    """The release's pages as Arrow chunks, one per product folder, in path order (files are
+    sorted by path, so each folder's files are contiguous)."""
+    out, start = [], 0
+    while start < len(files):
+        group = _group(files[start][0])
+        end = start
+        while end < len(files) and _group(files[end][0]) == group:
+            end += 1
+        key = tuple((path, oid) for path, oid, _ in files[start:end])
+        chunk = memo.get(key)
+        if chunk is None:
+            chunk = memo[key] = chunk_of([pages[k] for k in key])
+        out.append(chunk)
+        start = end
+    return out
 
 
 def _written_releases(out: str) -> dict:
