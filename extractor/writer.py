@@ -65,9 +65,43 @@ def _beside(out: str, what: str) -> str:
     return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.{what}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def recover(out: str) -> None:
+    """Tidy up after a run killed outright (SIGKILL, power loss), which no handler sees: put
+    back an OUT moved aside and never replaced, and remove dead runs' temporary folders."""
+    folder, base = os.path.split(os.path.abspath(out))
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in sorted(names):
+        for what in ("old", "tmp"):
+            prefix = f".{base}.{what}-"
+            if not name.startswith(prefix):
+                continue
+            pid = name[len(prefix):].split("-", 1)[0]
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            path = os.path.join(folder, name)
+            if what == "old" and not os.path.exists(out):
+                os.rename(path, out)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | None = None) -> None:
     """Write tables (Parquet + CSV), manifest.json and `extra` text files {name: text} to out."""
     out = os.path.abspath(out)
+    recover(out)
     check_out(out, manifest.get("kind", "convert"))
     tmp = _beside(out, "tmp")
     # Every step from making tmp on sits inside the try, so an interrupt landing anywhere
