@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import cells, headers
 from ..issues import issue
-from ..markdown import Doc
+from ..markdown import Doc, text_of
 from . import PageResult
 
 _LABELS = {"missing-vendor": "Vendor", "missing-product": "Product", "missing-use-case-label": "Use-Case"}
@@ -41,3 +41,27 @@ def check_row(result: PageResult, table, row, width: int) -> None:
             result.path, row.line, "ragged-row",
             f"row has {'more' if row.extra else have} cells, header has {width}"
             + ("; the extra cells were not read" if row.extra else "; missing cells read as empty")))
+
+
+COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
+
+
+def read_counts(result: PageResult, table, meanings) -> tuple[dict, int]:
+    """A counts table (`Rules | Models | MITRE TTPs | Activity Types | Parsers`, one row):
+    ({column: int or None}, line of the row); odd cells, columns and rows are issues."""
+    row = table.rows[0]
+    check_row(result, table, row, len(table.header))
+    values = dict.fromkeys(COUNT_COLUMNS)
+    for meaning, cell in zip(meanings, row.cells):
+        if meaning in values:
+            values[meaning], problems = cells.integer(cell)
+            for msg in problems:
+                result.issues.append(issue(result.path, row.line, "bad-count", msg))
+    for cell, meaning in zip(table.header, meanings):
+        if meaning not in values:
+            result.issues.append(issue(result.path, table.line, "unknown-column",
+                                       f"counts column {text_of(cell)!r} is not known"))
+    if len(table.rows) > 1:
+        result.issues.append(issue(result.path, table.rows[1].line, "extra-counts-row",
+                                   f"counts table has {len(table.rows)} rows"))
+    return values, row.line

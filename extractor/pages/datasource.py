@@ -13,9 +13,8 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import check_row, heading_label
+from .common import check_row, heading_label, read_counts
 
-_COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
 
 
 def _problems(result: PageResult, line: int, code: str, problems: list) -> None:
@@ -78,21 +77,8 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
 
 
 def _counts(result, table, meanings, vendor, product) -> None:
-    row = table.rows[0]
-    check_row(result, table, row, len(table.header))
-    values = dict.fromkeys(_COUNT_COLUMNS)
-    for meaning, cell in zip(meanings, row.cells):
-        if meaning in values:
-            values[meaning], problems = cells.integer(cell)
-            _problems(result, row.line, "bad-count", problems)
-    for cell, meaning in zip(table.header, meanings):
-        if meaning not in values:
-            result.issues.append(issue(result.path, table.line, "unknown-column",
-                                       f"counts column {text_of(cell)!r} is not known"))
-    if len(table.rows) > 1:
-        result.issues.append(issue(result.path, table.rows[1].line, "extra-counts-row",
-                                   f"counts table has {len(table.rows)} rows"))
-    result.add("products", (vendor, product, *values.values(), result.path, row.line))
+    values, line = read_counts(result, table, meanings)
+    result.add("products", (vendor, product, *values.values(), result.path, line))
 
 
 def _use_cases(result, table, meanings, vendor, product) -> None:

@@ -14,9 +14,8 @@ from .. import cells
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import check_row, page_labels
+from .common import check_row, page_labels, read_counts
 
-_COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
 def problems(result: PageResult, line: int, found: list) -> None:
     """Cell-grammar problems, (code, message) pairs, as issues at `line`."""
     for code, msg in found:
@@ -53,22 +52,8 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
 
 
 def _counts(result, table, meanings, labels) -> dict:
-    row = table.rows[0]
-    check_row(result, table, row, len(table.header))
-    values = dict.fromkeys(_COUNT_COLUMNS)
-    for meaning, cell in zip(meanings, row.cells):
-        if meaning in values:
-            values[meaning], found = cells.integer(cell)
-            for msg in found:
-                result.issues.append(issue(result.path, row.line, "bad-count", msg))
-    for cell, meaning in zip(table.header, meanings):
-        if meaning not in values:
-            result.issues.append(issue(result.path, table.line, "unknown-column",
-                                       f"counts column {text_of(cell)!r} is not known"))
-    if len(table.rows) > 1:
-        result.issues.append(issue(result.path, table.rows[1].line, "extra-counts-row",
-                                   f"counts table has {len(table.rows)} rows"))
-    result.add("use_case_counts", (*labels, *values.values(), result.path, row.line))
+    values, line = read_counts(result, table, meanings)
+    result.add("use_case_counts", (*labels, *values.values(), result.path, line))
     return values
 
 
