@@ -35,6 +35,7 @@ plain list replaces T's. `fields` lists the captured names in order of first app
 '''
 from __future__ import annotations
 
+import gc
 import re
 
 from ..issues import issue
@@ -44,16 +45,18 @@ from ..issues import issue
 
 # Blanks before a token are skipped inside the match; quantifiers are possessive (`*+`, `++`)
 # so a long regex inside a string is scanned once, without backtracking.
+# The alternatives start with different characters (only the quoted ones overlap, and keep their
+# order), so they are listed most frequent first.
 _TOKEN = re.compile(r'''[ \t\r\f\v]*+(?:
    (?P<nl>\n)
- | (?P<comment>(?:\#|//)[^\n]*+)
+ | (?P<punct>[{}\[\],=])
  | (?P<triple>"""(?:[^"\n]++|"(?!""))*+"*"""(?!"))   # HOCON: extra quotes before the closing """ are text
+ | (?P<word>(?:[^\s{}\[\],="\#$/]++|/(?!/)|\$(?!\{))++)
  | (?P<open3>"""[^\n]*+)                              # never closed on its line: cut off (see below)
  | (?P<quoted>"(?:[^"\\\n]++|\\.)*+")
  | (?P<open1>"[^\n]*+)                               # never closed: runs to the end of the line
+ | (?P<comment>(?:\#|//)[^\n]*+)
  | (?P<subst>\$\{[^}\n]*+\})
- | (?P<punct>[{}\[\],=])
- | (?P<word>(?:[^\s{}\[\],="\#$/]++|/(?!/)|\$(?!\{))++)
  | (?P<other>.)
 )''', re.VERBOSE)
 _MAX_DEPTH = 64
@@ -78,22 +81,31 @@ def tokenize(text: str) -> list[tuple]:
     add = out.append
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind is None or kind == "comment":  # trailing blanks, comments
-            continue
-        start, end = m.span(kind)
-        raw = m.group(kind)
-        if kind == "triple":
-            add(("str", raw[3:-3], start, end))
-        elif kind == "open3":
-            add(("cut", raw[3:], start, end))
+        # Every alternative ends the match, so a token ends where its match does.
+        if kind == "nl" or kind == "punct":
+            end = m.end()
+            add((kind, text[end - 1], end - 1, end))
+        elif kind == "triple":
+            start, end = m.span(kind)
+            add(("str", text[start + 3:end - 3], start, end))
+        elif kind == "word" or kind == "other":
+            start, end = m.span(kind)
+            add((kind, text[start:end], start, end))
         elif kind == "quoted":
-            add(("str", _unescape(raw[1:-1]) if "\\" in raw else raw[1:-1], start, end))
+            start, end = m.span(kind)
+            raw = text[start + 1:end - 1]
+            add(("str", _unescape(raw) if "\\" in raw else raw, start, end))
+        elif kind is None or kind == "comment":  # trailing blanks, comments
+            continue
+        elif kind == "open3":
+            start, end = m.span(kind)
+            add(("cut", text[start + 3:end], start, end))
         elif kind == "open1":
-            add(("cut", raw[1:], start, end))
-        elif kind == "subst":
-            add(("subst", raw[2:-1].lstrip("?").strip(), start, end))
-        else:
-            add((kind, raw, start, end))
+            start, end = m.span(kind)
+            add(("cut", text[start + 1:end], start, end))
+        else:  # subst
+            start, end = m.span(kind)
+            add(("subst", text[start + 2:end - 1].lstrip("?").strip(), start, end))
     return out
 
 
@@ -101,20 +113,21 @@ def tokenize(text: str) -> list[tuple]:
 # values
 
 class Obj:
-    __slots__ = ("entries", "start", "template")
+    __slots__ = ("entries", "start", "template", "_index")
 
     def __init__(self, start: int):
         self.entries: list = []  # [(key, value, start)]
         self.start = start
         self.template: str | None = None  # `${A.b}{ ... }`: the object extends template `b`
+        self._index = None  # lower-cased key -> last value, built on the first get
 
     def get(self, key: str):
-        """The last value of `key` (HOCON: a later key wins), or None."""
-        found = None
-        for k, v, _ in self.entries:
-            if k.lower() == key:
-                found = v
-        return found
+        """The last value of `key` (HOCON: a later key wins), or None. Read only once the
+        object is complete (the index is built on the first call)."""
+        index = self._index
+        if index is None:
+            index = self._index = {k.lower(): v for k, v, _ in self.entries}
+        return index.get(key)
 
 
 class Lst(list):
@@ -148,7 +161,7 @@ class Reader:
     def __init__(self, text: str):
         self.text = text
         # End markers past the last token, so looking ahead never needs a bounds check.
-        self.toks = tokenize(text) + [(None, None, len(text), len(text))] * 4
+        self.toks = tokenize(text) + [(None, None, len(text), len(text))] * 8
         self.i = 0
         self.junk: list = []
         self.cut: list = []  # starts of strings the block cut off
@@ -156,7 +169,9 @@ class Reader:
         self.depth = 0
 
     def peek(self, k: int = 0):
-        return self.toks[min(self.i + k, len(self.toks) - 1)]
+        # The reader never moves past the first end marker and looks at most a few tokens
+        # past a run of newlines, so the padding keeps this in bounds.
+        return self.toks[self.i + k]
 
     def _skip(self, *values):
         toks, i = self.toks, self.i
@@ -175,30 +190,51 @@ class Reader:
         return top
 
     def _entries(self, obj: Obj, closer: str | None) -> None:
+        toks = self.toks
+        add = obj.entries.append
         while True:
-            self._skip(",")
-            kind, val, start, end = self.peek()
+            i = self.i
+            tok = toks[i]
+            while tok[0] == "nl" or (tok[0] == "punct" and tok[1] == ","):
+                i += 1
+                tok = toks[i]
+            self.i = i
+            kind, val, start, end = tok
             if kind is None:
                 return
             if kind == "punct" and val in "}]":
                 if closer is None:  # a closer with nothing open: stray
                     self.junk.append((start, val))
-                    self.i += 1
+                    self.i = i + 1
                     continue
                 return  # ours, or an outer one (the generator drops closers): the caller decides
-            if kind in ("word", "str") and self._is_key():
-                key = self._key()
-                kind2, val2, _, _ = self.peek()
-                if kind2 == "punct" and val2 == "=":
-                    self.i += 1
-                    while self.peek()[0] == "nl" and self._next_solid() in ("[", "{"):
-                        self.i += 1  # `Fields =` with its `[` on the next line
-                value = self._value()
-                obj.entries.append((key, value, start))
-                continue
+            if kind == "word" or kind == "str":
+                nxt = toks[i + 1]
+                if nxt[0] == "punct" and nxt[1] in ("=", "{"):  # a key
+                    key = val
+                    i += 1
+                    if nxt[1] == "=":
+                        i += 1
+                        while toks[i][0] == "nl":
+                            self.i = i
+                            if self._next_solid() not in ("[", "{"):
+                                break
+                            i += 1  # `Fields =` with its `[` on the next line
+                    vtok = toks[i]
+                    if vtok[0] == "str" or vtok[0] == "word":
+                        after = toks[i + 1]
+                        if after[0] == "nl" or after[0] is None or (after[0] == "punct" and after[1] in ",]}"):
+                            # the common `key = value` on one line: what _value would return
+                            self.i = i + 1
+                            add((key, Scalar(vtok[1], vtok[2], False, vtok[3]), start))
+                            continue
+                    self.i = i
+                    value = self._value()
+                    add((key, value, start))
+                    continue
             if kind == "subst" or (kind == "punct" and val == "{"):
                 value = self._value()  # a bare object at this level, e.g. the page's parser
-                obj.entries.append(("", value, start))
+                add(("", value, start))
                 continue
             # Anything else is not `key = value`: keep it as junk up to the end of the line
             # or the next brace.
@@ -239,18 +275,20 @@ class Reader:
     def _value(self, in_list: bool = False):
         """One value: parts side by side until a newline, `,` or a closer at this level."""
         parts: list = []
+        toks = self.toks
+        i = self.i
         while True:
-            kind, val, start, end = self.peek()
+            kind, val, start, end = toks[i]
             if kind is None or kind == "nl":
                 break
-            if in_list and parts and kind in ("word", "str") and self._is_key():
-                break  # `"""x"""  acme-events = {`: the generator ate the `]` and the newline
             if kind == "punct":
+                self.i = i
                 if val in "{[" and self.depth >= _MAX_DEPTH:
                     self._junk()  # no real config nests this deep; don't recurse without end
+                    i = self.i
                     break
                 if val == "{":
-                    self.i += 1
+                    self.i = i + 1
                     obj = Obj(start)
                     if parts and isinstance(parts[-1], Subst):
                         obj.template = parts[-1].path.rsplit(".", 1)[-1]
@@ -258,27 +296,38 @@ class Reader:
                     self.depth += 1
                     self._entries(obj, "}")
                     self.depth -= 1
-                    self._close("}")
+                    i = self.i
+                    tok = toks[i]
+                    if tok[0] == "punct" and tok[1] == "}":
+                        i += 1
                     parts.append(obj)
                     continue
                 if val == "[":
-                    self.i += 1
+                    self.i = i + 1
                     self.depth += 1
                     items = self._list(start)
                     self.depth -= 1
+                    i = self.i
                     parts.append(items)
                     if not items.closed:
                         break  # its `]` was dropped: what follows belongs to the object around
                     continue
                 break  # , ] } = end this value
-            self.i += 1
-            if kind == "subst":
+            if in_list and parts and (kind == "word" or kind == "str"):
+                nxt = toks[i + 1]
+                if nxt[0] == "punct" and nxt[1] in ("=", "{"):
+                    break  # `"""x"""  acme-events = {`: the generator ate the `]` and the newline
+            i += 1
+            if kind == "str" or kind == "word":
+                parts.append(Scalar(val, start, False, end))
+            elif kind == "subst":
                 parts.append(Subst(val, start))
             elif kind == "cut":
                 self.cut.append(start)
                 parts.append(Scalar(val, start, True, end))
             else:
                 parts.append(Scalar(val, start, False, end))
+        self.i = i
         if len(parts) == 1:
             return parts[0]
         if parts and all(isinstance(p, Scalar) for p in parts):
@@ -299,23 +348,49 @@ class Reader:
     def _list(self, start: int) -> Lst:
         items = Lst()
         items.start, items.closed = start, False
+        add = items.append
+        toks = self.toks
+        i = self.i
         while True:
-            self._skip(",")
-            kind, val, s, _ = self.peek()
+            tok = toks[i]
+            while tok[0] == "nl" or (tok[0] == "punct" and tok[1] == ","):
+                i += 1
+                tok = toks[i]
+            kind = tok[0]
             if kind is None:
+                self.i = i
                 return items
-            if kind == "punct" and val == "]":
-                self.i += 1
-                items.closed = True
-                return items
-            if kind == "punct" and val == "}":
-                return items  # the `]` was dropped; the `}` belongs to the object around us
-            if kind in ("word", "str") and self._is_key():
-                return items  # `name = {` : the `]` was dropped before a template body
-            if kind == "punct" and val == "=":
-                self._junk()
-                continue
-            items.append(self._value(in_list=True))
+            if kind == "punct":
+                val = tok[1]
+                if val == "]":
+                    self.i = i + 1
+                    items.closed = True
+                    return items
+                if val == "}":
+                    self.i = i
+                    return items  # the `]` was dropped; the `}` belongs to the object around us
+                if val == "=":
+                    self.i = i
+                    self._junk()
+                    i = self.i
+                    continue
+            elif kind == "word" or kind == "str":
+                nxt = toks[i + 1]
+                if nxt[0] == "punct":
+                    if nxt[1] in ("=", "{"):
+                        self.i = i
+                        return items  # `name = {` : the `]` was dropped before a template body
+                    if nxt[1] in ",]}":  # a lone string item: what _value would return
+                        i += 1
+                        add(Scalar(tok[1], tok[2], False, tok[3]))
+                        continue
+                elif nxt[0] == "nl" or nxt[0] is None:
+                    i += 1
+                    add(Scalar(tok[1], tok[2], False, tok[3]))
+                    continue
+            self.i = i
+            add(self._value(in_list=True))
+            i = self.i
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +410,10 @@ def _strings(value) -> tuple[list, bool]:
     if isinstance(value, Lst):
         out: list = []
         for item in value:
-            out.extend(_strings(item)[0])
+            if type(item) is Scalar:
+                out.append(item.text)
+            else:
+                out.extend(_strings(item)[0])
         return out, False
     if isinstance(value, Concat):
         out, extends = [], False
@@ -356,11 +434,8 @@ def _scalar(value) -> str | None:
 def field_names(strings: list) -> list:
     """Captured field names in order of first appearance: `({user}...)`, `({=user}...)`,
     and `exa_field_name=user` (JSON extraction)."""
-    seen: dict = {}
-    for s in strings:
-        for m in _CAPTURE.finditer(s):
-            seen.setdefault(m.group("name") or m.group("json"), None)
-    return list(seen)
+    # One scan over the strings joined by newlines: no capture can span a newline.
+    return list(dict.fromkeys([name or json for name, json in _CAPTURE.findall("\n".join(strings))]))
 
 
 def _is_parser(obj: Obj) -> bool:
@@ -430,6 +505,20 @@ def parse_config(text: str) -> dict:
     """Read one config block. Returns {parser, vendor, product, version, data_type,
     time_formats, conditions, fields, others, cut, junk}; parser is None when no object in
     the block has a Name."""
+    # Reading allocates about a hundred thousand small tuples and objects per large block, none
+    # of them in a reference cycle; with the cyclic collector on, those allocations trigger
+    # collections that rescan the caller's whole heap (a third of the time here). Pause it,
+    # and restore whatever state the caller had.
+    if not gc.isenabled():
+        return _parse_config(text)
+    gc.disable()
+    try:
+        return _parse_config(text)
+    finally:
+        gc.enable()
+
+
+def _parse_config(text: str) -> dict:
     reader = Reader(text)
     top = reader.read()
     parsers = [o for o in reader.objects if _is_parser(o)]
