@@ -14,9 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import schema, writer
-from .convert import read, tables_of
-from .errors import ExtractorError
-from .load import load
+from .convert import release_frames
 
 CHANGES = ("added", "removed", "changed")
 
@@ -31,20 +29,6 @@ class DiffResult:
 
     def to_dict(self) -> dict:
         return {"old": self.old, "new": self.new, "tables": self.counts, "products": self.movers}
-
-
-def _frames(spec: str) -> tuple[dict, str]:
-    """DataFrames of one side, and its release label."""
-    if writer.manifest_kind(spec) == "history":
-        raise ExtractorError(f"{spec} is a history dataset of many releases: compare two refs of the "
-                             "repository (REPO@OLD REPO@NEW) or two convert outputs")
-    if os.path.exists(os.path.join(spec, writer.MANIFEST)):
-        frames = dict(load(spec, categories=False))
-        rel = frames["pages"]["release"].iloc[0] if len(frames.get("pages", [])) else os.path.basename(spec)
-        return frames, str(rel)
-    read_ = read(spec)
-    tables, _ = tables_of(read_, read_.release)
-    return {name: t.to_pandas() for name, t in tables.items()}, read_.release
 
 
 def _with_type_key(frame: pd.DataFrame, mapping: dict) -> pd.DataFrame:
@@ -86,8 +70,9 @@ def _compare(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 def diff(old: str, new: str, out: str | None = None) -> DiffResult:
     """Compare two releases; write DIFF tables (Parquet + CSV) and summary.md when `out` is given."""
-    old_frames, old_label = _frames(os.fspath(old))
-    new_frames, new_label = _frames(os.fspath(new))
+    why = "compare two refs of the repository (REPO@OLD REPO@NEW) or two convert outputs"
+    old_frames, old_label = release_frames(os.fspath(old), why)
+    new_frames, new_label = release_frames(os.fspath(new), why)
     result = DiffResult(old_label, new_label)
     if "activity_parsers" in old_frames and "activity_parsers" in new_frames:
         mapping = _type_mapping(old_frames["activity_parsers"], new_frames["activity_parsers"])

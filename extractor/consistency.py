@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import schema, writer
-from .convert import read, tables_of
-from .errors import ExtractorError
-from .load import load
+from .convert import release_frames
 
 CHECK_COLUMNS = [name for name, _ in schema.TABLES["checks"]]
 
@@ -41,19 +39,6 @@ class Validation:
 
     def to_dict(self) -> dict:
         return {"release": self.release, "findings": int(len(self.checks)), "by_check": self.counts}
-
-
-def _frames(src: str) -> tuple[dict, str]:
-    if writer.manifest_kind(src) == "history":
-        raise ExtractorError(f"{src} is a history dataset of many releases: validate one release "
-                             "(REPO@REF) or one convert output")
-    if os.path.exists(os.path.join(src, writer.MANIFEST)):
-        t = dict(load(src, categories=False))
-        rel = t["pages"]["release"].iloc[0] if len(t["pages"]) else os.path.basename(src)
-        return t, str(rel)
-    r = read(src)
-    tables, _ = tables_of(r, r.release)
-    return {n: tb.to_pandas() for n, tb in tables.items()}, r.release
 
 
 def _finding(check, vendor, product, use_case, expected, actual, message, path, line):
@@ -162,7 +147,7 @@ def _links(t: dict, out: list) -> None:
 
 def validate(src: str = "out", out: str | None = None) -> Validation:
     """Consistency findings of a docs tree or an output folder; written to `out` when given."""
-    t, release = _frames(os.fspath(src))
+    t, release = release_frames(os.fspath(src), "validate one release (REPO@REF) or one convert output")
     findings: list = []
     _counts_vs_detail(t, findings)
     _rm_counts(t, findings)

@@ -249,3 +249,21 @@ def _table_names(tables) -> frozenset | None:
         raise ExtractorError(f"unknown table(s) {', '.join(sorted(unknown))}; known: "
                              f"{', '.join(schema.PAGE_TABLES)} or {', '.join(TABLE_GROUPS)}")
     return frozenset(names)
+
+
+def release_frames(spec: str, purpose: str) -> tuple[dict, str]:
+    """One release as pandas DataFrames, and its label: `spec` is an output folder of convert,
+    a docs folder or REPO@REF. A history dataset holds many releases: `purpose` says in the
+    error what to give instead."""
+    from .load import load
+
+    if writer.manifest_kind(spec) == "history":
+        raise ExtractorError(f"{spec} is a history dataset of many releases: {purpose}")
+    if os.path.exists(os.path.join(spec, writer.MANIFEST)):
+        frames = dict(load(spec, categories=False))
+        pages_ = frames.get("pages")
+        label = pages_["release"].iloc[0] if pages_ is not None and len(pages_) else os.path.basename(spec)
+        return frames, str(label)
+    read_ = read(spec)
+    built, _ = tables_of(read_, read_.release)
+    return {name: t.to_pandas() for name, t in built.items()}, read_.release
