@@ -26,12 +26,17 @@ def clean(text: str) -> str:
 
 def lines(cell: list) -> list[list]:
     """Split a cell into <br>-separated lines of tokens (empty lines kept as [])."""
-    out: list[list] = [[]]
-    for tok in cell:
-        if tok is BR:
-            out.append([])
-        else:
-            out[-1].append(tok)
+    # list.index finds the next <br> in C: only BR equals BR among the token kinds.
+    out: list[list] = []
+    start = 0
+    index = cell.index
+    try:
+        while True:
+            end = index(BR, start)
+            out.append(cell[start:end])
+            start = end + 1
+    except ValueError:
+        out.append(cell[start:])
     return out
 
 
@@ -205,6 +210,7 @@ _BOLD_OPEN = ("<b>", "<strong>")
 _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
 _DESC_LEAD = re.compile(r"^[:\-–—]\s*")
+_DESC_LEADS = frozenset(":-–—")
 _AA_OVERLAP = re.compile(r"^[\u26a0\ufe0f!\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b", re.IGNORECASE)
 
 
@@ -285,6 +291,24 @@ def _id_and_description(mark: str, pre: str, bold, rest: str, text: str):
     return None
 
 
+def _marked_item(line: list):
+    """(id, description) of `↳ <b>ID</b>: description` (tokens str, <b>, str, </b>, str) with
+    a mark and nothing else before the bold, else None (the general path decides)."""
+    lead, bold, rest = line[0], line[2], line[4]
+    if type(lead) is not str or type(bold) is not str or type(rest) is not str:
+        return None
+    lead = lead.strip()
+    if len(lead) != 1 or lead not in _ITEM_MARKS:
+        return None
+    item_id = " ".join(bold.split()).rstrip(":").strip()
+    if not item_id:
+        return None
+    rest = " ".join(rest.split())
+    if rest[:1] in _DESC_LEADS:
+        rest = _DESC_LEAD.sub("", rest)
+    return (item_id, rest or None)
+
+
 def _looks_like_item(pre: str, bold, rest: str) -> bool:
     """A line without a mark that still reads `<b>ID</b>: description`."""
     return bold is not None and not pre and rest.startswith(":")
@@ -301,6 +325,25 @@ def rule_items(cell: list):
     problems: list[tuple[str, str]] = []
     technique: tuple | None = None
     for line in lines(cell):
+        # Nearly every line of every release is one of three shapes; they are read here
+        # directly, with the same result the general path below gives them.
+        n = len(line)
+        if not n:
+            continue
+        if n == 5 and line[1] is B_OPEN and line[3] is B_CLOSE:
+            item = _marked_item(line)
+            if item is not None:
+                if technique is None:
+                    problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
+                    out.append((None, None, *item))
+                else:
+                    out.append(technique + item)
+                continue
+        elif n == 3 and line[0] is B_OPEN and line[2] is B_CLOSE and type(line[1]) is str:
+            m = _TTP.match(" ".join(line[1].split()))
+            if m:
+                technique = (m.group("id"), clean(m.group("name")) or None)
+                continue
         mark, pre, bold, rest, text = _item_parts(line)
         if not text:
             if mark:
@@ -332,6 +375,14 @@ def model_items(cell: list):
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
     for line in lines(cell):
+        n = len(line)
+        if not n:
+            continue
+        if n == 5 and line[1] is B_OPEN and line[3] is B_CLOSE:  # the usual `• <b>ID</b>: text`
+            item = _marked_item(line)
+            if item is not None:
+                out.append(item)
+                continue
         mark, pre, bold, rest, text = _item_parts(line)
         if not text:
             if mark:

@@ -9,6 +9,8 @@ import signal
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+import pyarrow as pa
+
 from . import __version__, gitsource, pages, schema, tables, writer
 from .errors import ExtractorError, SourceNotFound
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
@@ -17,7 +19,8 @@ from .sources import list_folder
 
 # Below this many files a process pool costs more than it saves.
 _POOL_MIN_FILES = 200
-# Pages per worker task: each task sends back its pages' rows as Arrow tables.
+# Pages per batch on the serial path (and at most twice that per worker task): each batch's
+# rows become Arrow tables.
 _BATCH = 256
 
 
@@ -96,47 +99,108 @@ def _worker_init() -> None:
 
 
 def _pool(jobs: int):
+    # pyarrow imports pandas on its first conversion of Python values (a third of a second):
+    # done once here, the forked workers inherit it instead of each paying for it.
+    pa.array([], pa.string())
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     return ctx.Pool(jobs, initializer=_worker_init)
 
 
 def run_all(work, items: list, jobs: int | None,
-            progress: Callable[[int, int], None] | None = None, batch: int = 1) -> list:
-    """work(item) for every item, over worker processes; results in the order of `items`.
-    With batch > 1, work receives lists of up to `batch` items (progress still counts items)."""
+            progress: Callable[[int, int], None] | None = None) -> list:
+    """work(item) for every item, over worker processes; results in the order of `items`."""
     jobs = jobs or os.cpu_count() or 1
     total = len(items)
-    groups = [items[i:i + batch] for i in range(0, total, batch)] if batch > 1 else items
-    size = (lambda g: len(g)) if batch > 1 else (lambda g: 1)
-    results = []
-    done = 0
     if jobs <= 1 or total < _POOL_MIN_FILES:
-        try:
-            for group in groups:
-                results.append(work(group))
-                done += size(group)
-                if progress:
-                    progress(done, total)
-        finally:
-            _close_readers()
-        return results
-    per_task = 1 if batch > 1 else max(8, min(256, total // (jobs * 16) or 1))
-    pool = _pool(jobs)
-    try:
-        for group, result in zip(groups, pool.imap(work, groups, chunksize=per_task)):
+        return _run_here(work, items, progress, total, lambda item: 1)
+    per_task = max(8, min(256, total // (jobs * 16) or 1))
+    results = []
+    with _running(jobs) as pool:
+        for done, result in enumerate(pool.imap(work, items, chunksize=per_task), 1):
             results.append(result)
-            done += size(group)
             if progress:
                 progress(done, total)
-    except BaseException:
-        pool.terminate()  # interrupted: stop now, not after the remaining pages
-        raise
-    else:
-        pool.close()
-    finally:
-        pool.join()
     return results
+
+
+def run_batches(work, items: list, costs: list, jobs: int | None,
+                progress: Callable[[int, int], None] | None = None) -> list:
+    """work(batch) over runs of consecutive items, on worker processes; one result per batch,
+    in the order of `items`. `costs` estimates each item's work (its size in bytes): batches
+    are cut to about equal cost and handed out largest first, so that both cores stay busy
+    until the end instead of one of them finishing a big batch alone."""
+    jobs = jobs or os.cpu_count() or 1
+    total = len(items)
+    if jobs <= 1 or total < _POOL_MIN_FILES:
+        batches = [items[i:i + _BATCH] for i in range(0, total, _BATCH)]
+        return _run_here(work, batches, progress, total, len)
+    batches = _cut(items, costs, jobs)
+    order = sorted(range(len(batches)), key=lambda b: -batches[b][1])
+    results: list = [None] * len(batches)
+    done = 0
+    with _running(jobs) as pool:
+        tasks = [(b, batches[b][0]) for b in order]
+        for b, result in pool.imap_unordered(_numbered, [(work, t) for t in tasks]):
+            results[b] = result
+            done += len(batches[b][0])
+            if progress:
+                progress(done, total)
+    return results
+
+
+def _numbered(task):
+    work, (number, batch) = task
+    return number, work(batch)
+
+
+def _cut(items: list, costs: list, jobs: int) -> list:
+    """[(batch of consecutive items, its cost)], about jobs * 24 batches of equal cost."""
+    # Every page also costs a fixed amount (opening, classifying), worth about this many bytes.
+    weights = [c + 256 for c in costs]
+    target = max(1, sum(weights) // (jobs * 24))
+    batches, start, acc = [], 0, 0
+    for i, w in enumerate(weights):
+        acc += w
+        if acc >= target or i - start + 1 >= 2 * _BATCH:
+            batches.append((items[start:i + 1], acc))
+            start, acc = i + 1, 0
+    if start < len(items):
+        batches.append((items[start:], acc))
+    return batches
+
+
+def _run_here(work, tasks: list, progress, total: int, size) -> list:
+    """The serial path, for one job or a small tree: work(task) for each task in turn."""
+    results, done = [], 0
+    try:
+        for task in tasks:
+            results.append(work(task))
+            done += size(task)
+            if progress:
+                progress(done, total)
+    finally:
+        _close_readers()
+    return results
+
+
+class _running:
+    """A worker pool that is terminated at once when interrupted (not after the remaining
+    pages) and joined in every case."""
+
+    def __init__(self, jobs: int):
+        self.pool = _pool(jobs)
+
+    def __enter__(self):
+        return self.pool
+
+    def __exit__(self, kind, exc, tb):
+        if kind is None:
+            self.pool.close()
+        else:
+            self.pool.terminate()
+        self.pool.join()
+        return False
 
 
 def _close_readers() -> None:
@@ -161,7 +225,7 @@ def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, prog
         raise SourceNotFound(f"{src}: no such folder")
     listing = list_folder(src)
     items = [(rel, full, max_page_bytes, modules) for rel, full in listing.files]
-    chunks = run_all(_chunk_files, items, jobs, progress, batch=_BATCH)
+    chunks = run_batches(_chunk_files, items, [_size(full) for _, full in listing.files], jobs, progress)
     return Read(chunks, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
 
 
@@ -170,8 +234,15 @@ def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYT
     listing = gitsource.list_tree(repo, ref)
     repo_abs = os.path.abspath(repo)
     items = [(path, oid, size, repo_abs, max_page_bytes, modules) for path, oid, size in listing.files]
-    chunks = run_all(_chunk_blobs, items, jobs, progress, batch=_BATCH)
+    chunks = run_batches(_chunk_blobs, items, [size for _, _, size in listing.files], jobs, progress)
     return Read(chunks, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # reported when the worker tries to read it
 
 
 def parse_source(src: str) -> tuple[str, str | None]:

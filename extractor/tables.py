@@ -50,7 +50,7 @@ class Chunk:
     """What a worker sends back for a run of pages: their descriptions and the Arrow tables
     of their rows."""
     pages: list  # [PageInfo]
-    tables: dict = field(default_factory=dict)  # name -> pa.Table (body schema)
+    tables: dict = field(default_factory=dict)  # name -> pa.Table (body schema); only tables with rows
 
 
 def chunk_of(results: list) -> Chunk:
@@ -60,7 +60,9 @@ def chunk_of(results: list) -> Chunk:
             rows[name].extend(table_rows)
     pages = [PageInfo(r.path, r.kind, r.vendor, r.product, r.size, tuple(r.issues), tuple(r.next_pages))
              for r in results]
-    return Chunk(pages, {name: rows_to_table(name, table_rows) for name, table_rows in rows.items()})
+    # Only tables with rows: most runs of pages fill two or three of the tables, and every
+    # table sent back costs its schema in the pickle.
+    return Chunk(pages, {name: rows_to_table(name, table_rows) for name, table_rows in rows.items() if table_rows})
 
 
 def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list]:
@@ -69,7 +71,7 @@ def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list
     parents, fold_issues = resolve_parents(pages)
     tables = {}
     for name in ROW_TABLES:
-        parts = [c.tables[name] for c in chunks if c.tables[name].num_rows]
+        parts = [c.tables[name] for c in chunks if name in c.tables]
         body = pa.concat_tables(parts) if parts else body_schema(name).empty_table()
         tables[name] = patch_products(body, parents)
     page_rows, issue_rows = [], []

@@ -112,10 +112,7 @@ def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | N
             os.mkdir(tmp)
         except OSError as exc:
             raise OutputNotWritable(f"cannot write beside {out}: {exc.strerror or exc}") from None
-        # pyarrow writes without holding the GIL: the files are written side by side.
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-            for done in [pool.submit(_write_table, tmp, name, table) for name, table in tables.items()]:
-                done.result()
+        _write_tables(tmp, tables)
         for name, text in (extra or {}).items():
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
                 fh.write(text)
@@ -124,8 +121,30 @@ def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | N
             fh.write("\n")
         _swap(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _discard(out, tmp)
         raise
+
+
+def _write_tables(folder: str, tables: dict) -> None:
+    """Every table into folder, side by side on threads (pyarrow writes without the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+    try:
+        for future in [pool.submit(_write_table, folder, name, table) for name, table in tables.items()]:
+            future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _discard(out: str, tmp: str) -> None:
+    """Remove the temporary folder of an interrupted write. A signal can land while a writer
+    thread is being started, leaving it unknown to the pool and still writing: the folder is
+    first renamed, so such a thread can create nothing more in it, then removed."""
+    trash = _beside(out, "tmp")
+    try:
+        os.rename(tmp, trash)
+    except OSError:
+        trash = tmp
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _swap(tmp: str, out: str) -> None:

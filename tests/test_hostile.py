@@ -667,7 +667,8 @@ def test_interrupted_run_leaves_previous_out(big_tree, previous_out, tmp_path, s
             assert rc == 130, (rc, err)
             assert "interrupted" in err and "Traceback" not in err, err
             # Given the chance to clean up, nothing is left beside OUT.
-            assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+            left = {p.name: sorted(os.listdir(p)) for p in tmp_path.iterdir() if p.name.startswith(".out")}
+            assert left == {}, (left, err)
         # No worker outlives the run: a stray worker holds the terminal's pipes and memory.
         left = [w for w in workers if _wait_for(lambda w=w: not _alive(w), 10, 0.05) is False]
         assert not left, f"worker processes {left} still alive after the run was stopped by {sig} ({phase})"

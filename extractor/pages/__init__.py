@@ -26,6 +26,9 @@ class PageResult:
     def add(self, table: str, row: tuple) -> None:
         self.rows.setdefault(table, []).append(row)
 
+    def extend(self, table: str, rows: list) -> None:
+        self.rows.setdefault(table, []).extend(rows)
+
 
 def table_kind(header_meanings: list, table, heading_text: str) -> str | None:
     """What a table holds, judged by its columns' meanings (and the matrix title above it)."""

@@ -47,10 +47,12 @@ from ..issues import issue
 # so a long regex inside a string is scanned once, without backtracking.
 # The alternatives start with different characters (only the quoted ones overlap, and keep their
 # order), so they are listed most frequent first.
-_TOKEN = re.compile(r'''[ \t\r\f\v]*+(?:
-   (?P<nl>\n)
- | (?P<punct>[{}\[\],=])
- | (?P<triple>"""(?:[^"\n]++|"(?!""))*+"*"""(?!"))   # HOCON: extra quotes before the closing """ are text
+_BLANKS = r"[ \t\r\f\v]*+"
+# HOCON: extra quotes before the closing """ are text.
+_TRIPLE = r'''"""(?:[^"\n]++|"(?!""))*+"*"""(?!")'''
+_TOKENS = r'''
+   (?P<punct>[{}\[\],=])
+ | (?P<triple>''' + _TRIPLE + r''')
  | (?P<word>(?:[^\s{}\[\],="\#$/]++|/(?!/)|\$(?!\{))++)
  | (?P<open3>"""[^\n]*+)                              # never closed on its line: cut off (see below)
  | (?P<quoted>"(?:[^"\\\n]++|\\.)*+")
@@ -58,7 +60,11 @@ _TOKEN = re.compile(r'''[ \t\r\f\v]*+(?:
  | (?P<comment>(?:\#|//)[^\n]*+)
  | (?P<subst>\$\{[^}\n]*+\})
  | (?P<other>.)
-)''', re.VERBOSE)
+'''
+# Matched within one line (the newlines are added by tokenize).
+_TOKEN = re.compile(_BLANKS + "(?:" + _TOKENS + ")", re.VERBOSE)
+_BLANK_CHARS = " \t\r\f\v"
+_TRIPLE_QUOTE = '"' * 3
 _MAX_DEPTH = 64
 _ESCAPE = re.compile(r'\\(u[0-9a-fA-F]{4}|.)')
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
@@ -73,40 +79,82 @@ def _unescape(body: str) -> str:
     return _ESCAPE.sub(one, body)
 
 
-def tokenize(text: str) -> list[tuple]:
-    """[(kind, value, start, end)] without blanks and comments. Kinds: nl, punct, str, word,
-    subst, other; a str's value is its text, and kind `cut` marks a string cut off at the end
-    of its line."""
-    out = []
+def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = True) -> list[tuple]:
+    """[(kind, value, start, end)] of text[start:end], without blanks and comments. Kinds: nl, punct, str, word,
+    subst, other, cut, run. A str's value is its text; `cut` marks a string cut off at the end
+    of its line; `run` is a run of whole lines that each hold one list item (a triple-quoted regex and a comma)
+    (most lines of a config), its value the items as Scalars.
+
+    No token spans a line (strings never do in these configs), so the text is read line by line:
+    item lines are recognised with plain string operations, which is several times faster than
+    scanning their long regexes with the token pattern, and give the same strings."""
+    out: list = []
     add = out.append
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        # Every alternative ends the match, so a token ends where its match does.
-        if kind == "nl" or kind == "punct":
-            end = m.end()
-            add((kind, text[end - 1], end - 1, end))
-        elif kind == "triple":
-            start, end = m.span(kind)
-            add(("str", text[start + 3:end - 3], start, end))
-        elif kind == "word" or kind == "other":
-            start, end = m.span(kind)
-            add((kind, text[start:end], start, end))
-        elif kind == "quoted":
-            start, end = m.span(kind)
-            raw = text[start + 1:end - 1]
-            add(("str", _unescape(raw) if "\\" in raw else raw, start, end))
-        elif kind is None or kind == "comment":  # trailing blanks, comments
+    finditer = _TOKEN.finditer
+    size = len(text) if end is None else end
+    run: list | None = None
+    run_start = pos = start
+    for line in text[start:size].split("\n"):
+        stop = pos + len(line)  # where this line's newline is (size for the last line)
+        body = _item_body(line) if runs and stop < size else None
+        if body is not None:
+            if run is None:
+                run, run_start = [], pos
+            run.append(Scalar(body, pos, False, stop))
+            pos = stop + 1
             continue
-        elif kind == "open3":
-            start, end = m.span(kind)
-            add(("cut", text[start + 3:end], start, end))
-        elif kind == "open1":
-            start, end = m.span(kind)
-            add(("cut", text[start + 1:end], start, end))
-        else:  # subst
-            start, end = m.span(kind)
-            add(("subst", text[start + 2:end - 1].lstrip("?").strip(), start, end))
+        if run is not None:
+            add(("run", run, run_start, pos))
+            run = None
+        for m in finditer(text, pos, stop):
+            kind = m.lastgroup
+            # Every alternative ends the match, so a token ends where its match does.
+            if kind == "punct":
+                e = m.end()
+                add((kind, text[e - 1], e - 1, e))
+            elif kind == "triple":
+                s, e = m.span(kind)
+                add(("str", text[s + 3:e - 3], s, e))
+            elif kind == "word" or kind == "other":
+                s, e = m.span(kind)
+                add((kind, text[s:e], s, e))
+            elif kind == "quoted":
+                s, e = m.span(kind)
+                raw = text[s + 1:e - 1]
+                add(("str", _unescape(raw) if "\\" in raw else raw, s, e))
+            elif kind is None or kind == "comment":  # trailing blanks, comments
+                continue
+            elif kind == "open3":
+                s, e = m.span(kind)
+                add(("cut", text[s + 3:e], s, e))
+            elif kind == "open1":
+                s, e = m.span(kind)
+                add(("cut", text[s + 1:e], s, e))
+            else:  # subst
+                s, e = m.span(kind)
+                add(("subst", text[s + 2:e - 1].lstrip("?").strip(), s, e))
+        if stop < size:
+            add(("nl", "\n", stop, stop + 1))
+        pos = stop + 1
+    if run is not None:
+        add(("run", run, run_start, pos))
     return out
+
+
+def _item_body(line: str) -> str | None:
+    """The string of a line holding one triple-quoted string and at most a comma after it,
+    else None.
+    The same string the token pattern reads: it closes at the end of the first run of three
+    or more quotes after the opening ones."""
+    item = line.strip(_BLANK_CHARS)
+    if item[-1:] == ",":
+        item = item[:-1].rstrip(_BLANK_CHARS)
+    if item[:3] != _TRIPLE_QUOTE or len(item) < 6:
+        return None
+    close = item.find(_TRIPLE_QUOTE, 3)
+    if close < 0 or item[close:].strip('"'):
+        return None
+    return item[3:-3]
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,16 +221,6 @@ class Reader:
         # past a run of newlines, so the padding keeps this in bounds.
         return self.toks[self.i + k]
 
-    def _skip(self, *values):
-        toks, i = self.toks, self.i
-        while True:
-            tok = toks[i]
-            if tok[0] == "nl" or (tok[0] == "punct" and tok[1] in values):
-                i += 1
-            else:
-                self.i = i
-                return
-
     def read(self) -> list:
         """The top level: bare objects (`{...}`, `${T}{...}`), `key = value` entries."""
         top = Obj(0)
@@ -202,6 +240,9 @@ class Reader:
             kind, val, start, end = tok
             if kind is None:
                 return
+            if kind == "run":  # list items where entries belong (a `[` was lost): read them one by one
+                toks[i:i + 1] = tokenize(self.text, start, end, runs=False)
+                continue
             if kind == "punct" and val in "}]":
                 if closer is None:  # a closer with nothing open: stray
                     self.junk.append((start, val))
@@ -246,15 +287,6 @@ class Reader:
         while self.peek(k)[0] == "nl":
             k += 1
         return self.peek(k)[1]
-
-    def _is_key(self) -> bool:
-        kind, val, _, _ = self.peek(1)
-        return kind == "punct" and val in ("=", "{")
-
-    def _key(self) -> str:
-        kind, val, _, _ = self.peek()
-        self.i += 1
-        return val
 
     def _junk(self) -> None:
         """Skip text that is not `key = value`, up to the end of the line or the next bracket,
@@ -338,13 +370,6 @@ class Reader:
             return Scalar(text, parts[0].start, any(p.cut for p in parts), parts[-1].end)
         return Concat(parts)
 
-    def _close(self, closer: str) -> None:
-        kind, val, _, _ = self.peek()
-        if kind == "punct" and val == closer:
-            self.i += 1
-        # Otherwise the block ended, or an outer bracket closes first: the generator's habit of
-        # dropping a template's last closer; nothing was lost.
-
     def _list(self, start: int) -> Lst:
         items = Lst()
         items.start, items.closed = start, False
@@ -360,6 +385,10 @@ class Reader:
             if kind is None:
                 self.i = i
                 return items
+            if kind == "run":
+                items.extend(tok[1])
+                i += 1
+                continue
             if kind == "punct":
                 val = tok[1]
                 if val == "]":
