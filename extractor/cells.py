@@ -211,6 +211,7 @@ _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
 _DESC_LEAD = re.compile(r"^[:\-–—]\s*")
 _DESC_LEADS = frozenset(":-–—")
+_MARKS = frozenset(_ITEM_MARKS)
 _AA_OVERLAP = re.compile(r"^[\u26a0\ufe0f!\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b", re.IGNORECASE)
 
 
@@ -291,22 +292,29 @@ def _id_and_description(mark: str, pre: str, bold, rest: str, text: str):
     return None
 
 
-def _marked_item(line: list):
-    """(id, description) of `↳ <b>ID</b>: description` (tokens str, <b>, str, </b>, str) with
-    a mark and nothing else before the bold, else None (the general path decides)."""
-    lead, bold, rest = line[0], line[2], line[4]
+def _marked_item(lead, bold, rest):
+    """(id, description) of `↳ <b>ID</b>: description`, given the three texts around the
+    bold tags, when there is a mark and nothing else before the bold; else None (the general
+    path decides)."""
     if type(lead) is not str or type(bold) is not str or type(rest) is not str:
         return None
-    lead = lead.strip()
-    if len(lead) != 1 or lead not in _ITEM_MARKS:
+    if lead.strip() not in _MARKS:
         return None
     item_id = " ".join(bold.split()).rstrip(":").strip()
     if not item_id:
         return None
     rest = " ".join(rest.split())
-    if rest[:1] in _DESC_LEADS:
-        rest = _DESC_LEAD.sub("", rest)
+    if rest[:1] in _DESC_LEADS:  # what _DESC_LEAD removes, on text already cleaned
+        rest = rest[1:].lstrip(" ")
     return (item_id, rest or None)
+
+
+def _line_end(cell: list, start: int, end: int) -> int:
+    """Where the <br>-line starting at `start` ends: the next BR, or the cell's end."""
+    try:
+        return cell.index(BR, start)
+    except ValueError:
+        return end
 
 
 def _looks_like_item(pre: str, bold, rest: str) -> bool:
@@ -324,14 +332,18 @@ def rule_items(cell: list):
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
     technique: tuple | None = None
-    for line in lines(cell):
-        # Nearly every line of every release is one of three shapes; they are read here
-        # directly, with the same result the general path below gives them.
-        n = len(line)
+    # Lines are walked by position (a cell holds hundreds): nearly every line of every release
+    # is one of three shapes, read here directly with the result the general path gives them.
+    end = len(cell)
+    start = 0
+    while start <= end:
+        stop = _line_end(cell, start, end)
+        first, n = start, stop - start
+        start = stop + 1
         if not n:
             continue
-        if n == 5 and line[1] is B_OPEN and line[3] is B_CLOSE:
-            item = _marked_item(line)
+        if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:
+            item = _marked_item(cell[first], cell[first + 2], cell[first + 4])
             if item is not None:
                 if technique is None:
                     problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
@@ -339,11 +351,12 @@ def rule_items(cell: list):
                 else:
                     out.append(technique + item)
                 continue
-        elif n == 3 and line[0] is B_OPEN and line[2] is B_CLOSE and type(line[1]) is str:
-            m = _TTP.match(" ".join(line[1].split()))
+        elif n == 3 and cell[first] is B_OPEN and cell[first + 2] is B_CLOSE and type(cell[first + 1]) is str:
+            m = _TTP.match(" ".join(cell[first + 1].split()))
             if m:
                 technique = (m.group("id"), clean(m.group("name")) or None)
                 continue
+        line = cell[first:stop]
         mark, pre, bold, rest, text = _item_parts(line)
         if not text:
             if mark:
@@ -374,15 +387,20 @@ def model_items(cell: list):
     """The Models cell -> [(model_id, description)], problems. Items are `• <b>ID</b>: text`."""
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
-    for line in lines(cell):
-        n = len(line)
+    end = len(cell)
+    start = 0
+    while start <= end:  # by position, as in rule_items
+        stop = _line_end(cell, start, end)
+        first, n = start, stop - start
+        start = stop + 1
         if not n:
             continue
-        if n == 5 and line[1] is B_OPEN and line[3] is B_CLOSE:  # the usual `• <b>ID</b>: text`
-            item = _marked_item(line)
+        if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:  # `• <b>ID</b>: text`
+            item = _marked_item(cell[first], cell[first + 2], cell[first + 4])
             if item is not None:
                 out.append(item)
                 continue
+        line = cell[first:stop]
         mark, pre, bold, rest, text = _item_parts(line)
         if not text:
             if mark:

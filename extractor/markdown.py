@@ -108,6 +108,51 @@ def text_of(cell: Cell) -> str:
     return " ".join("".join(parts).split())
 
 
+def _cell(events) -> tuple[list, dict]:
+    """The tokens of one table cell, read from the events after its Start, and the range of
+    its End. Cells hold most of a page's events, so they get this loop of their own."""
+    cell: list = []
+    add = cell.append
+    for ev, rng in events:
+        # (Text and InlineHtml first: neither name is inside the names of the string events
+        # SoftBreak, HardBreak and Rule, so `in` is safe before the type test.)
+        if "Text" in ev:
+            add(ev["Text"])
+        elif "InlineHtml" in ev:
+            val = ev["InlineHtml"]
+            add(_HTML_TOKENS.get(val) or _html_token(val))
+        elif type(ev) is str:
+            if ev != "Rule":
+                add(BR)
+        elif "End" in ev:
+            if ev["End"] == "TableCell":
+                return cell, rng
+        elif "Start" in ev:
+            val = ev["Start"]
+            if type(val) is dict and "Link" in val:
+                add(_link(events, val["Link"]["dest_url"]))
+        elif "Code" in ev:  # inline code span: its text counts as text
+            add(ev["Code"])
+    return cell, {"start": 0, "end": 0}  # no End: cannot happen in a well-formed stream
+
+
+def _link(events, url: str) -> tuple:
+    """A link inside a cell, read up to its End: ("a", url, visible text)."""
+    parts: list = []
+    for ev, _ in events:
+        if "Text" in ev:
+            parts.append(ev["Text"])
+        elif "InlineHtml" in ev or type(ev) is str:
+            if ev != "Rule":
+                parts.append(" ")
+        elif "End" in ev:
+            if ev["End"] == "Link":
+                break
+        elif "Code" in ev:
+            parts.append(ev["Code"])
+    return ("a", url, " ".join("".join(parts).split()))
+
+
 def parse(text: str, data: bytes | None = None) -> Doc:
     """Parse one page. `data` must be `text` encoded as UTF-8 (passed in when the caller has
     it already, to save encoding the page twice); it is only used to turn offsets into lines."""
@@ -116,16 +161,15 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     lines = _Lines(data)
     doc = Doc()
     # This loop sees every event of every page (millions per release): it is the hot path.
-    # Text goes to `sink`, the list being filled now (a cell, a link's text, a heading, a code
-    # block); `mode` says what inline HTML and breaks mean there.
+    # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
+    # link's text, a heading, a code block); `mode` says which.
     sink: list | None = None
-    mode = 0  # 0 nothing, 1 cell, 2 link, 3 heading, 4 code
+    mode = 0  # 0 nothing, 2 link, 3 heading, 4 code
     outer_sink: list | None = None
     outer_mode = 0
     heading: Heading | None = None
     table: Table | None = None
     row: Row | None = None
-    cell: list | None = None
     in_head = False
     link_url = ""
     link_line = 0
@@ -133,27 +177,31 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     last_cell_end = 0
     zero_width: list = []
 
-    for ev, rng in pyromark.events_with_range(text, options=_OPTIONS):
+    events = iter(pyromark.events_with_range(text, options=_OPTIONS))
+    for ev, rng in events:
         if type(ev) is str:  # SoftBreak, HardBreak, Rule
             if mode and ev != "Rule":
-                sink.append(BR if mode == 1 else " ")
+                sink.append(" ")
             continue
         if "Text" in ev:
             if mode:
                 sink.append(ev["Text"])
             continue
         if "InlineHtml" in ev:
-            if mode == 1:
-                val = ev["InlineHtml"]
-                sink.append(_HTML_TOKENS.get(val) or _html_token(val))
-            elif mode:
+            if mode:
                 sink.append(" ")
             continue
         if "Start" in ev:
             val = ev["Start"]
             if val == "TableCell":
-                cell = sink = []
-                mode = 1
+                cell, rng = _cell(events)
+                if in_head:
+                    table.header.append(cell)
+                else:
+                    if rng["start"] == rng["end"]:
+                        zero_width.append(rng["start"])
+                    row.cells.append(cell)
+                    last_cell_end = rng["end"]
             elif val == "TableRow":
                 row = Row(lines(rng["start"]), [])
                 last_cell_end, zero_width = rng["start"], []
@@ -176,21 +224,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
             continue
         if "End" in ev:
             val = ev["End"]
-            if val == "TableCell":
-                if in_head:
-                    table.header.append(cell)
-                else:
-                    if rng["start"] == rng["end"]:
-                        zero_width.append(rng["start"])
-                    row.cells.append(cell)
-                    last_cell_end = rng["end"]
-                sink, mode = None, 0
-            elif val == "Link":
+            if val == "Link":
                 link_text = " ".join("".join(sink).split())
                 sink, mode = outer_sink, outer_mode
-                if mode == 1:
-                    sink.append(("a", link_url, link_text))
-                elif mode == 3:
+                if mode == 3:
                     heading.links.append((link_url, link_text))
                     sink.append(link_text)
                 elif mode == 0:
