@@ -30,12 +30,11 @@ class PageResult:
         self.rows.setdefault(table, []).extend(rows)
 
 
-def table_kind(header_meanings: list, table, heading_text: str) -> str | None:
+def table_kind(header_meanings: list, names: tuple, heading_text: str) -> str | None:
     """What a table holds, judged by its columns' meanings (and the matrix title above it)."""
     m = set(header_meanings)
     if "use_case" in m and "types_parsers" in m:
         return "use_cases"
-    names = [text_of(c) for c in table.header]
     if headers.MATRIX_TITLE.search(heading_text or "") or (
         sum(1 for n in names if headers.tactic(n)) >= max(3, len([n for n in names if n]) // 2)
     ):
@@ -48,12 +47,26 @@ def table_kind(header_meanings: list, table, heading_text: str) -> str | None:
     return None
 
 
+_KINDS: dict = {}  # (header names, heading) -> (table kind, meanings): the same few repeat
+
+
+def _table_kind(names: tuple, heading_text: str) -> tuple:
+    key = (names, heading_text)
+    found = _KINDS.get(key)
+    if found is None:
+        meanings = tuple(headers.meaning(n) for n in names)
+        found = (table_kind(meanings, names, heading_text), meanings)
+        if len(_KINDS) < 4096:
+            _KINDS[key] = found
+    return found
+
+
 def classify(doc: Doc) -> tuple[str, list]:
     """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
     for t in doc.tables:
-        meanings = [headers.meaning(text_of(c)) for c in t.header]
-        tables.append((t, table_kind(meanings, t, t.heading.text if t.heading else ""), meanings))
+        kind, meanings = _table_kind(tuple(text_of(c) for c in t.header), t.heading.text if t.heading else "")
+        tables.append((t, kind, list(meanings)))
     kinds = {k for _, k, _ in tables}
     meanings_seen = {m for _, _, ms in tables for m in ms}
     labels = [h.text for h in doc.headings]
