@@ -30,10 +30,22 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     """CSV has no lists: a list column is written as a JSON array in one cell."""
     for i, field in enumerate(table.schema):
         if pa.types.is_list(field.type):
-            text = [None if v is None else json.dumps(v, ensure_ascii=False)
-                    for v in table.column(i).to_pylist()]
+            text = [_json_list(v) for v in table.column(i).to_pylist()]
             table = table.set_column(i, field.name, pa.array(text, pa.string()))
     return table
+
+
+_json_str = json.encoder.encode_basestring  # the C encoder json.dumps uses for a str
+
+
+def _json_list(value) -> str | None:
+    """json.dumps(value, ensure_ascii=False), without its per-call set-up for the usual
+    list of strings (thousands of cells)."""
+    if value is None:
+        return None
+    if all(type(v) is str for v in value):
+        return "[" + ", ".join(map(_json_str, value)) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def manifest_kind(out: str) -> str | None:
@@ -129,7 +141,9 @@ def _write_tables(folder: str, tables: dict) -> None:
     """Every table into folder, side by side on threads (pyarrow writes without the GIL)."""
     pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
     try:
-        for future in [pool.submit(_write_table, folder, name, table) for name, table in tables.items()]:
+        # Largest first: the last table to finish is then a small one.
+        order = sorted(tables, key=lambda name: -tables[name].nbytes)
+        for future in [pool.submit(_write_table, folder, name, tables[name]) for name in order]:
             future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
