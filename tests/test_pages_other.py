@@ -216,6 +216,51 @@ def test_config_reader_odd_syntax():
     assert parse_config("[" * 5000)["parser"] is None
 
 
+def _without_item_runs(monkeypatch):
+    """Make the config reader tokenize every line with the token pattern (no item runs)."""
+    from extractor.pages import parser_config
+
+    plain = parser_config.tokenize
+    monkeypatch.setattr(parser_config, "tokenize",
+                        lambda text, start=0, end=None, runs=True: plain(text, start, end, runs=False))
+
+
+# Lines that look like list items, and some that only nearly do. The expected strings were
+# worked out by hand from the HOCON rules the reader follows.
+ODD_ITEMS = '{\n Name = odd\n Conditions = ["""c"""]\n Fields = [\n' + "\n".join([
+    '  """({a}x)""",',          # the usual item
+    '"""({b}y)""""',            # an extra quote before the closing ones is text: ({b}y)"
+    '  """"""  ,  ',            # empty string, blanks around the comma
+    ' """({c}z)""", """({d}w)"""',  # two items on one line: not a run, same strings
+    '\t""""({e}v)"""\r',       # CRLF, a quote opening the text
+    ']\n}',
+])
+
+
+def test_config_item_runs_read_like_tokens(monkeypatch):
+    from extractor.pages.parser_config import parse_config
+
+    cfg = parse_config(ODD_ITEMS)
+    assert cfg["fields"] == ["a", "b", "c", "d", "e"]
+    assert (cfg["junk"], cfg["cut"]) == ([], [])
+    _without_item_runs(monkeypatch)
+    assert parse_config(ODD_ITEMS) == cfg
+
+
+@pytest.mark.parametrize("text", [
+    '{\n Name = x\n Conditions = ["""c"""]\n"""({a}x)""",\n"""({b}y)"""\n}',  # items, their `[` lost
+    '{\n Name = x\n Conditions = ["""c"""]\n Fields =\n """({a}x)"""\n}',      # key, items below
+    '{\n Name = x\n Conditions = [\n """c"""\n """cut\n]\n}',                 # a cut string after a run
+    '""""""x"""\n{\n Name = x\n Conditions = ["""c"""]\n}',                       # closes early: not an item
+])
+def test_config_item_runs_in_odd_places(monkeypatch, text):
+    from extractor.pages.parser_config import parse_config
+
+    with_runs = parse_config(text)
+    _without_item_runs(monkeypatch)
+    assert parse_config(text) == with_runs
+
+
 # ---------------------------------------------------------------------------------------------
 # use-case pages
 
@@ -470,6 +515,20 @@ def test_corpus_parser_pages(corpus_converted, name):
     on_pages = issues_[issues_["source_path"].isin(pages)]
     assert set(on_pages["code"]) <= PARSER_ISSUES
     assert set(on_pages["source_path"]) <= irregular
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", CORPUS_ARCHIVES)
+def test_corpus_configs_read_alike_with_and_without_item_runs(corpus_tree, monkeypatch, name):
+    """The fast reading of list-item lines changes nothing on any real config block."""
+    from extractor.pages.parser_config import parse_config
+
+    blocks = [b for rel, text in _md_files(corpus_tree(name)) if "/Ps/" in rel or "/Parsers/" in rel
+              for b in _fenced_texts(text)[:1]]
+    assert len(blocks) > 5000
+    with_runs = [parse_config(b) for b in blocks]
+    _without_item_runs(monkeypatch)
+    assert [parse_config(b) for b in blocks] == with_runs
 
 
 @pytest.mark.corpus

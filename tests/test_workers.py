@@ -1,0 +1,57 @@
+"""How pages are shared out among worker processes (convert.run_batches)."""
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+from extractor.writer import _json_list
+
+convert = importlib.import_module("extractor.convert")  # the module, not the API function
+
+
+def _sizes(n: int) -> list[int]:
+    # A few very large pages among many small ones, as in a real tree.
+    return [200_000 if i % 97 == 0 else 2_000 + (i * 37) % 5_000 for i in range(n)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_batches_are_runs_of_consecutive_pages_of_about_equal_cost(jobs):
+    items = list(range(5000))
+    costs = _sizes(len(items))
+    batches = convert._cut(items, costs, jobs)
+    assert [i for batch, _ in batches for i in batch] == items  # nothing lost, order kept
+    assert all(cost == sum(costs[i] + 256 for i in batch) for batch, cost in batches)
+    assert all(len(batch) <= 2 * convert._BATCH for batch, _ in batches)
+    total = sum(c + 256 for c in costs)
+    target = total // (jobs * 24)
+    # Each batch stops as soon as it reaches the target: none is larger than the target plus
+    # its last page, and all but the last reach it (or hold the most pages a batch may).
+    assert all(cost < target + max(costs) + 256 for _, cost in batches)
+    assert all(cost >= target or len(batch) == 2 * convert._BATCH for batch, cost in batches[:-1])
+    assert total / (target + max(costs) + 256) <= len(batches) <= jobs * 24 + 1
+
+
+def _tag(batch):
+    return [("seen", i) for i in batch]
+
+
+def test_results_come_back_in_page_order_though_handed_out_largest_first():
+    items = list(range(3000))
+    costs = _sizes(len(items))
+    results = convert.run_batches(_tag, items, costs, jobs=2)
+    assert [i for result in results for _, i in result] == items
+
+
+def test_progress_counts_every_page_once():
+    items = list(range(1000))
+    seen = []
+    convert.run_batches(_tag, items, _sizes(len(items)), jobs=2, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (1000, 1000)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+@pytest.mark.parametrize("value", [[], ["a"], ['say "hi"', "é\\x", "\u2028", "tab\there"], [None, "x"], [1, 2.5]])
+def test_list_cells_are_json_as_json_dumps_writes_them(value):
+    assert _json_list(value) == json.dumps(value, ensure_ascii=False)
