@@ -97,6 +97,8 @@ class _Lines:
 
 def text_of(cell: Cell) -> str:
     """The visible text of a cell: text and link text, a <br> read as a space."""
+    if len(cell) == 1 and type(cell[0]) is str:  # most header and count cells
+        return " ".join(cell[0].split())
     parts = []
     for tok in cell:
         if type(tok) is str:
