@@ -128,7 +128,7 @@ def run_batches(work, items: list, costs: list, jobs: int | None,
                 progress: Callable[[int, int], None] | None = None) -> list:
     """work(batch) over runs of consecutive items, on worker processes; one result per batch,
     in the order of `items`. `costs` estimates each item's work (its size in bytes): batches
-    are cut to about equal cost and handed out largest first, so that both cores stay busy
+    are cut to about equal cost and handed out largest first, so that every worker stays busy
     until the end instead of one of them finishing a big batch alone."""
     jobs = jobs or os.cpu_count() or 1
     total = len(items)
@@ -155,7 +155,8 @@ def _numbered(task):
 
 
 def _cut(items: list, costs: list, jobs: int) -> list:
-    """[(batch of consecutive items, its cost)], about jobs * 24 batches of equal cost."""
+    """[(batch of consecutive items, its cost)]: about jobs * 24 batches of equal cost (more
+    where many cheap items meet the cap of 2 * _BATCH items a batch)."""
     # Every page also costs a fixed amount (opening, classifying), worth about this many bytes.
     weights = [c + 256 for c in costs]
     target = max(1, sum(weights) // (jobs * 24))
@@ -225,7 +226,8 @@ def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, prog
         raise SourceNotFound(f"{src}: no such folder")
     listing = list_folder(src)
     items = [(rel, full, max_page_bytes, modules) for rel, full in listing.files]
-    chunks = run_batches(_chunk_files, items, [_size(full) for _, full in listing.files], jobs, progress)
+    costs = [_size(full) if is_markdown(rel) else 0 for rel, full in listing.files]
+    chunks = run_batches(_chunk_files, items, costs, jobs, progress)
     return Read(chunks, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
 
 
@@ -234,7 +236,8 @@ def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYT
     listing = gitsource.list_tree(repo, ref)
     repo_abs = os.path.abspath(repo)
     items = [(path, oid, size, repo_abs, max_page_bytes, modules) for path, oid, size in listing.files]
-    chunks = run_batches(_chunk_blobs, items, [size for _, _, size in listing.files], jobs, progress)
+    costs = [size if is_markdown(path) else 0 for path, _, size in listing.files]
+    chunks = run_batches(_chunk_blobs, items, costs, jobs, progress)
     return Read(chunks, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
 
 

@@ -83,48 +83,49 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         return
     doc = markdown.parse(text, data)
     pages.extract(result, doc, modules)
-    _rows_outside_tables(result, data, doc)
     cut = _cut_row_line(data)
+    _rows_outside_tables(result, data, doc, cut)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",
                                    "the page ends inside a table row; the rest of the page is missing"))
 
 
 # A line that starts with `|` (after at most three blanks, as a table row may) and belongs to
-# no table. The docs generator sometimes writes a table's header and delimiter row on one line
-# (`| a | b || --- | --- |`), which is no table to a Markdown parser: rows under such a header
-# would be read as plain text, lost without a word. (The header alone loses nothing: it is
-# not reported; a page module may still say what the table should have held.)
+# no table, nor to a code or HTML block. The docs generator sometimes writes a table's header
+# and delimiter row on one line (`| a | b || --- | --- |`), which is no table to a Markdown
+# parser: rows under such a header would be read as plain text, lost without a word. (The
+# header alone loses nothing: it is not reported; a page module may still say what the table
+# should have held.)
 _PIPE_STARTS = (b"\n|", b"\n |", b"\n  |", b"\n   |")
 _PIPE_LINE = re.compile(rb"^ {0,3}\|", re.M)
 _GLUED_HEADER = re.compile(rb"\|[ \t]*\|[ \t]*:?-{3,}")  # `| b || --- |`
 
 
-def _rows_outside_tables(result: PageResult, data: bytes, doc) -> None:
-    # Counted first with bytes.count, which costs next to nothing; the lines are looked for
-    # only on a page with more such lines than its tables hold.
-    lead = len(data) - len(data.lstrip(b" "))
-    found = sum(data.count(s) for s in _PIPE_STARTS) + (lead <= 3 and data[lead:lead + 1] == b"|")
-    if found <= sum(2 + len(t.rows) for t in doc.tables):
+def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) -> None:
+    # bytes.count tells at next to no cost whether the page has such lines at all.
+    if not (_PIPE_LINE.match(data) or any(data.count(s) for s in _PIPE_STARTS)):
         return
-    inside = set()
+    inside = {cut}  # a row the page ends inside has its own issue (truncated-table)
     for t in doc.tables:
         inside.update(range(t.line, t.line + 2))
         inside.update(row.line for row in t.rows)
-    for c in doc.code:  # a code block may show a table; the fences are its first and last lines
-        inside.update(range(c.line, c.line + c.text.count("\n") + 2))
-    rows, glued = [], False
+    for first, last in doc.verbatim:  # code and HTML blocks may show a table as it is written
+        inside.update(range(first, last + 1))
+    inside.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
+    rows, glued = [], set()
+    line, pos = 1, 0
     for m in _PIPE_LINE.finditer(data):
-        line = data.count(b"\n", 0, m.start()) + 1
+        line += data.count(b"\n", pos, m.start())
+        pos = m.start()
         if line in inside:
             continue
-        end = data.find(b"\n", m.start())
-        if _GLUED_HEADER.search(data, m.start(), len(data) if end < 0 else end):
-            glued = True
+        end = data.find(b"\n", pos)
+        if _GLUED_HEADER.search(data, pos, len(data) if end < 0 else end):
+            glued.add(line)
         else:
             rows.append(line)
     if rows:
-        why = " under a header written on one line with its delimiter row" if glued else ""
+        why = " (their header has its delimiter row on the same line)" if rows[0] - 1 in glued else ""
         result.issues.append(issue(result.path, rows[0], "rows-outside-table",
                                    f"{len(rows)} line(s) written as table rows are in no table{why}; not read"))
 

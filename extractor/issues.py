@@ -34,7 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "unread-table": ("info", "a table of an index page that no output table holds (a list of use cases, a change log, ...)"),
     "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),
     "ragged-row": ("warning", "a table row with fewer or more cells than its header"),
-    "rows-outside-table": ("error", "lines written as table rows that the Markdown parser reads as no table (their header's delimiter row is missing or broken); not read"),
+    "rows-outside-table": ("error", "lines written as table rows that are in no table (their header's delimiter row missing or glued to it, or a blank line before them); not read"),
     "truncated-table": ("error", "the page ends in the middle of a table row"),
     "extra-counts-row": ("warning", "a counts table with more than one row; only the first is read"),
     # cells

@@ -76,6 +76,7 @@ class Doc:
     tables: list = field(default_factory=list)
     links: list = field(default_factory=list)  # [(url, text, line)] outside tables and headings
     code: list = field(default_factory=list)
+    verbatim: list = field(default_factory=list)  # [(first line, last line)] of code and HTML blocks
 
 
 class _Lines:
@@ -139,17 +140,24 @@ def _cell(events) -> tuple[list, dict]:
 
 
 def _link(events, url: str) -> tuple:
-    """A link inside a cell, read up to its End: ("a", url, visible text)."""
+    """A link inside a cell, read up to its End: ("a", url, visible text). (An autolink inside
+    the link text comes as a link within the link: its text is part of the outer one.)"""
     parts: list = []
+    depth = 1
     for ev, _ in events:
         if "Text" in ev:
             parts.append(ev["Text"])
-        elif "InlineHtml" in ev or type(ev) is str:
-            if ev != "Rule":
-                parts.append(" ")
+        elif "InlineHtml" in ev or type(ev) is str:  # inline HTML, soft and hard breaks
+            parts.append(" ")
         elif "End" in ev:
             if ev["End"] == "Link":
-                break
+                depth -= 1
+                if not depth:
+                    break
+        elif "Start" in ev:
+            val = ev["Start"]
+            if type(val) is dict and "Link" in val:
+                depth += 1
         elif "Code" in ev:
             parts.append(ev["Code"])
     return ("a", url, " ".join("".join(parts).split()))
@@ -166,7 +174,7 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
     # link's text, a heading, a code block); `mode` says which.
     sink: list | None = None
-    mode = 0  # 0 nothing, 2 link, 3 heading, 4 code
+    mode = 0  # 0 nothing, 2 link, 3 heading, 4 code (1 was a table cell, now read by _cell)
     outer_sink: list | None = None
     outer_mode = 0
     heading: Heading | None = None
@@ -175,6 +183,7 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     in_head = False
     link_url = ""
     link_line = 0
+    link_depth = 0
     code: CodeBlock | None = None
     last_cell_end = 0
     zero_width: list = []
@@ -211,7 +220,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 in_head = True
             elif type(val) is dict:
                 if "Link" in val:
-                    outer_sink, outer_mode = sink, mode
+                    if mode == 2:  # an autolink inside a link's text: part of that text
+                        link_depth += 1
+                        continue
+                    outer_sink, outer_mode, link_depth = sink, mode, 1
                     link_url, link_line = val["Link"]["dest_url"], lines(rng["start"])
                     sink, mode = [], 2
                 elif "Table" in val:
@@ -222,11 +234,17 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 elif "CodeBlock" in val:
                     kind = val["CodeBlock"]
                     code = CodeBlock(lines(rng["start"]), kind.get("Fenced", "") if type(kind) is dict else "", "")
+                    doc.verbatim.append((code.line, lines(rng["end"] - 1)))  # nothing inside asks for a line
                     sink, mode = [], 4
+            elif val == "HtmlBlock":
+                doc.verbatim.append((lines(rng["start"]), lines(rng["end"] - 1)))
             continue
         if "End" in ev:
             val = ev["End"]
             if val == "Link":
+                link_depth -= 1
+                if link_depth:
+                    continue
                 link_text = " ".join("".join(sink).split())
                 sink, mode = outer_sink, outer_mode
                 if mode == 3:

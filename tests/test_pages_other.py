@@ -232,11 +232,47 @@ def test_table_rows_outside_tables(tmp_path):
     t = convert(tmp_path, pages)
     issues_ = t["issues"][t["issues"]["code"] == "rows-outside-table"]
     assert sorted(zip(issues_["source_path"], issues_["source_line"], issues_["message"])) == [
-        ("ParsersLegacy/g_parsers.md", 2, "2 line(s) written as table rows are in no table under a header "
-                                          "written on one line with its delimiter row; not read"),
+        ("ParsersLegacy/g_parsers.md", 2, "2 line(s) written as table rows are in no table (their header "
+                                          "has its delimiter row on the same line); not read"),
         ("more.md", 5, "1 line(s) written as table rows are in no table; not read"),
     ]
     assert sorted(t["parser_renames"]["old_parser"]) == ["old-c", "old-d"]
+
+
+@pytest.mark.parametrize("page", [
+    "<!--\n| a | b |\n-->\n",                                # an HTML comment
+    "<pre>\n| a | b |\n</pre>\n",                             # an HTML block
+    "    code\n    | a | b |\n",                              # an indented code block
+    "| a |\n---\n",                                          # a setext heading
+    "| a | b |\n|---|---|\n| 1 | 2 |\n|",                      # cut off: truncated-table only
+])
+def test_lines_like_rows_that_are_not_lost_rows(page):
+    from extractor.extract import extract_bytes
+
+    codes = [i[3] for i in extract_bytes("p.md", page.encode()).issues]
+    assert "rows-outside-table" not in codes
+
+
+@pytest.mark.parametrize("page, line", [
+    ("a | b\n--- | ---\n1 | 2\n3 | 4\n\n| orphan | row |\n", 6),   # beside a table without pipes
+    ("> | a | b |\n> |---|---|\n> | 1 | 2 |\n\n| orphan | row |\n", 5),  # beside a quoted table
+    ("    code\n| orphan | row |\n", 2),                               # right under a code block
+])
+def test_lost_rows_beside_other_tables(page, line):
+    from extractor.extract import extract_bytes
+
+    found = [(i[1], i[3]) for i in extract_bytes("p.md", page.encode()).issues if i[3] != "unread-table"]
+    assert found == [(line, "rows-outside-table")]
+
+
+def test_autolink_inside_a_link():
+    from extractor import markdown
+
+    doc = markdown.parse("Before [<https://x.y>](https://x.y) after [ok](z)\n\n| a |\n|---|\n"
+                         "| [<https://x.y/T1078> site](https://x.y/T1078)<br>next |\n")
+    assert [(url, text) for url, text, _ in doc.links] == [("https://x.y", "https://x.y"), ("z", "ok")]
+    assert doc.tables[0].rows[0].cells == [[("a", "https://x.y/T1078", "https://x.y/T1078 site"),
+                                            markdown.BR, "next"]]
 
 
 def _without_item_runs(monkeypatch):

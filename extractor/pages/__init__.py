@@ -30,12 +30,12 @@ class PageResult:
         self.rows.setdefault(table, []).extend(rows)
 
 
-def table_kind(header_meanings: list, names: tuple, heading_text: str) -> str | None:
-    """What a table holds, judged by its columns' meanings (and the matrix title above it)."""
+def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) -> str | None:
+    """What a table holds, judged by its columns' meanings (and a matrix title above it)."""
     m = set(header_meanings)
     if "use_case" in m and "types_parsers" in m:
         return "use_cases"
-    if headers.MATRIX_TITLE.search(heading_text or "") or (
+    if under_matrix_title or (
         sum(1 for n in names if headers.tactic(n)) >= max(3, len([n for n in names if n]) // 2)
     ):
         return "matrix"
@@ -47,15 +47,15 @@ def table_kind(header_meanings: list, names: tuple, heading_text: str) -> str | 
     return None
 
 
-_KINDS: dict = {}  # (header names, heading) -> (table kind, meanings): the same few repeat
+_KINDS: dict = {}  # (header names, under a matrix title) -> (table kind, meanings): few repeat
 
 
 def _table_kind(names: tuple, heading_text: str) -> tuple:
-    key = (names, heading_text)
+    key = (names, bool(headers.MATRIX_TITLE.search(heading_text)))
     found = _KINDS.get(key)
     if found is None:
         meanings = tuple(headers.meaning(n) for n in names)
-        found = (table_kind(meanings, names, heading_text), meanings)
+        found = (table_kind(meanings, names, key[1]), meanings)
         if len(_KINDS) < 4096:
             _KINDS[key] = found
     return found

@@ -82,8 +82,9 @@ def _unescape(body: str) -> str:
 def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = True) -> list[tuple]:
     """[(kind, value, start, end)] of text[start:end], without blanks and comments. Kinds: nl, punct, str, word,
     subst, other, cut, run. A str's value is its text; `cut` marks a string cut off at the end
-    of its line; `run` is a run of whole lines that each hold one list item (a triple-quoted regex and a comma)
-    (most lines of a config), its value the items as Scalars.
+    of its line; `run` is a run of whole lines that each hold one list item (a triple-quoted
+    regex and a comma: most lines of a config), its value the items as Scalars whose start and
+    end are those of their line (a string token's are those of the string).
 
     No token spans a line (strings never do in these configs), so the text is read line by line:
     item lines are recognised with plain string operations, which is several times faster than
@@ -240,8 +241,15 @@ class Reader:
             kind, val, start, end = tok
             if kind is None:
                 return
-            if kind == "run":  # list items where entries belong (a `[` was lost): read them one by one
-                toks[i:i + 1] = tokenize(self.text, start, end, runs=False)
+            if kind == "run":
+                # List items where entries belong (their `[` was lost): each line is text that
+                # is not `key = value`, kept as junk from its string to its end, as _junk would.
+                text = self.text
+                for item in val:
+                    line = text[item.start:item.end]
+                    lead = len(line) - len(line.lstrip(_BLANK_CHARS))
+                    self.junk.append((item.start + lead, line.strip(_BLANK_CHARS)))
+                self.i = i + 1
                 continue
             if kind == "punct" and val in "}]":
                 if closer is None:  # a closer with nothing open: stray
