@@ -26,18 +26,7 @@ def clean(text: str) -> str:
 
 def lines(cell: list) -> list[list]:
     """Split a cell into <br>-separated lines of tokens (empty lines kept as [])."""
-    # list.index finds the next <br> in C: only BR equals BR among the token kinds.
-    out: list[list] = []
-    start = 0
-    index = cell.index
-    try:
-        while True:
-            end = index(BR, start)
-            out.append(cell[start:end])
-            start = end + 1
-    except ValueError:
-        out.append(cell[start:])
-    return out
+    return [cell[first:stop] for first, stop in _spans(cell)]
 
 
 def first_link(cell: list) -> tuple[str | None, str]:
@@ -309,12 +298,20 @@ def _marked_item(lead, bold, rest):
     return (item_id, rest or None)
 
 
-def _line_end(cell: list, start: int, end: int) -> int:
-    """Where the <br>-line starting at `start` ends: the next BR, or the cell's end."""
+def _spans(cell: list) -> list:
+    """(first, stop) token positions of each <br>-line of a cell: the lines of `lines`,
+    without copying them out."""
+    out = []
+    start = 0
+    index = cell.index
     try:
-        return cell.index(BR, start)
+        while True:
+            stop = index(BR, start)  # in C: only BR equals BR among the token kinds
+            out.append((start, stop))
+            start = stop + 1
     except ValueError:
-        return end
+        out.append((start, len(cell)))
+    return out
 
 
 def _looks_like_item(pre: str, bold, rest: str) -> bool:
@@ -334,12 +331,8 @@ def rule_items(cell: list):
     technique: tuple | None = None
     # Lines are walked by position (a cell holds hundreds): nearly every line of every release
     # is one of three shapes, read here directly with the result the general path gives them.
-    end = len(cell)
-    start = 0
-    while start <= end:
-        stop = _line_end(cell, start, end)
-        first, n = start, stop - start
-        start = stop + 1
+    for first, stop in _spans(cell):
+        n = stop - first
         if not n:
             continue
         if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:
@@ -387,12 +380,8 @@ def model_items(cell: list):
     """The Models cell -> [(model_id, description)], problems. Items are `• <b>ID</b>: text`."""
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
-    end = len(cell)
-    start = 0
-    while start <= end:  # by position, as in rule_items
-        stop = _line_end(cell, start, end)
-        first, n = start, stop - start
-        start = stop + 1
+    for first, stop in _spans(cell):
+        n = stop - first
         if not n:
             continue
         if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:  # `• <b>ID</b>: text`

@@ -43,6 +43,26 @@ def check_row(result: PageResult, table, row, width: int) -> None:
             + ("; the extra cells were not read" if row.extra else "; missing cells read as empty")))
 
 
+def columns(result: PageResult, table, meanings, wanted: tuple, label: str = "column",
+            why: str = "is not known here") -> dict:
+    """{meaning: column index} for the wanted meanings (the first column of each); every other
+    column is an unknown-column issue: `{label} 'Name' {why}; not read`."""
+    col: dict = {}
+    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
+        if meaning in wanted and meaning not in col:
+            col[meaning] = i
+        else:
+            result.issues.append(issue(result.path, table.line, "unknown-column",
+                                       f"{label} {text_of(cell)!r} {why}; not read"))
+    return col
+
+
+def cell_of(row, col: dict, meaning: str) -> list:
+    """The row's cell in the column of `meaning`; [] when there is none (or the row is short)."""
+    i = col.get(meaning)
+    return row.cells[i] if i is not None and i < len(row.cells) else []
+
+
 COUNT_COLUMNS = ("rules", "models", "mitre_ttps", "activity_types", "parsers")
 
 

@@ -13,7 +13,7 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import check_row, heading_label, read_counts
+from .common import cell_of, check_row, columns, heading_label, read_counts
 
 
 
@@ -83,15 +83,9 @@ def _counts(result, table, meanings, vendor, product) -> None:
 
 def _use_cases(result, table, meanings, vendor, product) -> None:
     path = result.path
-    col = {}
-    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
-        if meaning in ("use_case", "types_parsers", "mitre_ttps", "content", "activity_types") \
-                and meaning not in col:
-            # `activity_types` here is the 2021 column of category lists (<ul><li>).
-            col[meaning] = i
-        else:
-            result.issues.append(issue(path, table.line, "unknown-column",
-                                       f"use-case column {text_of(cell)!r} is not known; not read"))
+    # `activity_types` here is the 2021 column of category lists (<ul><li>).
+    col = columns(result, table, meanings, ("use_case", "types_parsers", "mitre_ttps", "content", "activity_types"),
+                  "use-case column", "is not known")
     width = len(table.header)
     for row in table.rows:
         nav = _nav_row(row, meanings)
@@ -100,28 +94,27 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
             continue
         check_row(result, table, row, width)
         line = row.line
-        get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
-        uc_page, use_case = cells.first_link(get("use_case"))
+        uc_page, use_case = cells.first_link(cell_of(row, col, "use_case"))
         use_case = use_case or None
         if use_case is None:
             result.issues.append(issue(path, line, "missing-use-case", "row has no use-case name"))
         if "content" in col:
-            (rules, models, rm_page), problems = cells.content(get("content"))
+            (rules, models, rm_page), problems = cells.content(cell_of(row, col, "content"))
             _problems(result, line, "bad-content", problems)
         else:
             rules = models = rm_page = None
         result.add("use_cases", (vendor, product, use_case, rules, models, rm_page, uc_page, path, line))
 
-        pairs, problems = cells.activity_parsers(get("types_parsers"))
+        pairs, problems = cells.activity_parsers(cell_of(row, col, "types_parsers"))
         for msg in problems:
             code = "parser-without-type" if "no activity type" in msg else "stray-text"
             result.issues.append(issue(path, line, code, msg))
         for activity_type, legacy, parser, parser_page in pairs:
             result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,
                                             parser, parser_page, path, line))
-        for category in cells.categories(get("activity_types")):
+        for category in cells.categories(cell_of(row, col, "activity_types")):
             result.add("use_case_categories", (vendor, product, use_case, category, path, line))
-        ttps, problems = cells.ttps(get("mitre_ttps"))
+        ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         _problems(result, line, "bad-ttp", problems)
         for tid, name in ttps:
             result.add("use_case_ttps", (vendor, product, use_case, tid, name, path, line, cells.ttp_level(tid)))

@@ -23,7 +23,7 @@ import re
 from .. import cells
 from ..issues import issue
 from ..markdown import text_of
-from .common import check_row
+from .common import cell_of, check_row, columns
 
 _TECHNIQUE_ID = re.compile(r"^TA?\d{4}(?:\.\d{3})?$")
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
@@ -58,23 +58,6 @@ def extract(result, doc, tables) -> None:
                                        "truncated-table", "the page ends inside this table row"))
 
 
-def _columns(result, table, meanings, wanted: tuple) -> dict:
-    """{meaning: column index} for the wanted meanings; other columns -> unknown-column."""
-    col: dict = {}
-    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
-        if meaning in wanted and meaning not in col:
-            col[meaning] = i
-        else:
-            result.issues.append(issue(result.path, table.line, "unknown-column",
-                                       f"column {text_of(cell)!r} is not known here; not read"))
-    return col
-
-
-def _cell(row, col, meaning) -> list:
-    i = col.get(meaning)
-    return row.cells[i] if i is not None and i < len(row.cells) else []
-
-
 def _link_items(result, cell, line) -> list:
     """[(text or None, url or None)] for the `<br>`-separated entries of a cell."""
     out = []
@@ -104,11 +87,11 @@ def _parser_name(result, cell, line, side: str) -> str | None:
 
 
 def _renames(result, table, meanings) -> None:
-    col = _columns(result, table, meanings, ("old_parser", "new_parser"))
+    col = columns(result, table, meanings, ("old_parser", "new_parser"))
     for row in table.rows:
         check_row(result, table, row, len(table.header))
-        old = _parser_name(result, _cell(row, col, "old_parser"), row.line, "old")
-        new = _parser_name(result, _cell(row, col, "new_parser"), row.line, "new")
+        old = _parser_name(result, cell_of(row, col, "old_parser"), row.line, "old")
+        new = _parser_name(result, cell_of(row, col, "new_parser"), row.line, "new")
         if old is None or new is None:
             result.issues.append(issue(result.path, row.line, "empty-parser-name",
                                        "the row has an empty old or new parser name"))
@@ -118,41 +101,43 @@ def _renames(result, table, meanings) -> None:
 # ---------------------------------------------------------------------------------------------
 # Exabeam Data Sources.md, Exabeam Product Categories.md
 
+def _products(result, items: list, line: int) -> list:
+    """The (product, page) links of a row, with an issue for a row without any and for a link
+    without a name."""
+    if not items:
+        result.issues.append(issue(result.path, line, "empty-product", "the row lists no product"))
+    for product, page in items:
+        if product is None:
+            result.issues.append(issue(result.path, line, "empty-product",
+                                       f"the link to {page!r} has no product name"))
+    return items
+
+
 def _data_sources(result, table, meanings) -> None:
     path = result.path
-    col = _columns(result, table, meanings, ("vendor", "product"))
+    col = columns(result, table, meanings, ("vendor", "product"))
     for row in table.rows:
         check_row(result, table, row, len(table.header))
-        vendor = text_of(_cell(row, col, "vendor")) or None
-        items = _link_items(result, _cell(row, col, "product"), row.line)
+        vendor = text_of(cell_of(row, col, "vendor")) or None
+        items = _link_items(result, cell_of(row, col, "product"), row.line)
         if vendor is None:
             result.issues.append(issue(path, row.line, "empty-vendor", "the row names no vendor"))
-        if not items:
-            result.issues.append(issue(path, row.line, "empty-product", "the row lists no product"))
-        for product, page in items:
-            if product is None:
-                result.issues.append(issue(path, row.line, "empty-product",
-                                           f"the link to {page!r} has no product name"))
+        for product, page in _products(result, items, row.line):
             result.add("data_source_index", (vendor, product, page, path, row.line))
 
 
 def _categories(result, table, meanings) -> None:
     path = result.path
-    col = _columns(result, table, meanings, ("category", "description", "product"))
+    col = columns(result, table, meanings, ("category", "description", "product"))
     for row in table.rows:
         check_row(result, table, row, len(table.header))
-        category = text_of(_cell(row, col, "category")) or None
-        description = text_of(_cell(row, col, "description"))
+        category = text_of(cell_of(row, col, "category")) or None
+        description = text_of(cell_of(row, col, "description"))
         description = None if not description or _PLACEHOLDER.match(description) else description
-        items = _link_items(result, _cell(row, col, "product"), row.line)
+        items = _link_items(result, cell_of(row, col, "product"), row.line)
         if category is None:
             result.issues.append(issue(path, row.line, "empty-category", "the row names no category"))
-        if not items:
-            result.issues.append(issue(path, row.line, "empty-product", "the row lists no product"))
-        for product, page in items:
-            if product is None:
-                result.issues.append(issue(path, row.line, "empty-product",
-                                           f"the link to {page!r} has no product name"))
+        for product, page in _products(result, items, row.line):
             result.add("product_categories", (category, description, None, product, path, row.line))
 
 
@@ -176,19 +161,19 @@ def _rule_counts(result, matrix, counts) -> None:
                     listed.setdefault(tid, []).append((tactic, name, row.line))
     counted: dict = {}  # technique id -> first counts row line
     for table, meanings in counts:
-        col = _columns(result, table, meanings, ("technique_id", "mitre_ttps", "technique_name", "rules"))
+        col = columns(result, table, meanings, ("technique_id", "mitre_ttps", "technique_name", "rules"))
         id_col = "technique_id" if "technique_id" in col else "mitre_ttps"
         for row in table.rows:
             check_row(result, table, row, len(table.header))
-            tid = text_of(_cell(row, col, id_col))
+            tid = text_of(cell_of(row, col, id_col))
             if not _TECHNIQUE_ID.match(tid):
                 result.issues.append(issue(path, row.line, "bad-ttp",
                                            f"technique {tid!r} is not `T####`, `T####.###` or `TA####`"))
                 continue
             name = None
             if "technique_name" in col:
-                name = cells.first_link(_cell(row, col, "technique_name"))[1] or None
-            rules, problems = cells.integer(_cell(row, col, "rules"))
+                name = cells.first_link(cell_of(row, col, "technique_name"))[1] or None
+            rules, problems = cells.integer(cell_of(row, col, "rules"))
             for msg in problems:
                 result.issues.append(issue(path, row.line, "bad-count", msg))
             if tid in counted:

@@ -14,7 +14,7 @@ from .. import cells
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import check_row, page_labels, read_counts
+from .common import cell_of, check_row, columns, page_labels, read_counts
 
 def problems(result: PageResult, line: int, found: list) -> None:
     """Cell-grammar problems, (code, message) pairs, as issues at `line`."""
@@ -59,21 +59,15 @@ def _counts(result, table, meanings, labels) -> dict:
 
 def _items(result, table, meanings, labels) -> None:
     path = result.path
-    col = {}
-    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
-        if meaning in ("activity_types", "rules", "models") and meaning not in col:
-            col[meaning] = i
-        else:
-            result.issues.append(issue(path, table.line, "unknown-column",
-                                       f"rules-and-models column {text_of(cell)!r} is not known (or repeats one); not read"))
+    col = columns(result, table, meanings, ("activity_types", "rules", "models"),
+                  "rules-and-models column", "is not known (or repeats one)")
     width = len(table.header)
     for row in table.rows:
         check_row(result, table, row, width)
-        get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
-        event_type = cells.clean(text_of(get("activity_types"))) or None
-        rules, found = cells.rule_items(get("rules"))
+        event_type = cells.clean(text_of(cell_of(row, col, "activity_types"))) or None
+        rules, found = cells.rule_items(cell_of(row, col, "rules"))
         problems(result, row.line, found)
-        models, found = cells.model_items(get("models"))
+        models, found = cells.model_items(cell_of(row, col, "models"))
         problems(result, row.line, found)
         if event_type is None and (rules or models):
             result.issues.append(issue(path, row.line, "missing-event-type",

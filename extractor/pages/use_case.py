@@ -17,7 +17,7 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import BR, text_of
-from .common import check_row
+from .common import cell_of, check_row, columns
 
 _LIST_TAG = re.compile(r"^</?(ul|ol|li)\b[^>]*>$|^<br\s*/?>$", re.IGNORECASE)
 
@@ -76,28 +76,22 @@ def extract(result, doc, tables) -> None:
 
 def _products(result, table, meanings, use_case, vendor) -> None:
     path = result.path
-    col: dict = {}
-    for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
-        if meaning in ("product", "mitre_ttps", "content", "activity_types") and meaning not in col:
-            col[meaning] = i
-        else:
-            result.issues.append(issue(path, table.line, "unknown-column",
-                                       f"use-case column {text_of(cell)!r} is not known; not read"))
+    col = columns(result, table, meanings, ("product", "mitre_ttps", "content", "activity_types"),
+                  "use-case column", "is not known")
     width = len(table.header)
     for row in table.rows:
         check_row(result, table, row, width)
         line = row.line
-        get = lambda m: row.cells[col[m]] if m in col and col[m] < len(row.cells) else []
-        product = cells.first_link(get("product"))[1] or None
+        product = cells.first_link(cell_of(row, col, "product"))[1] or None
         if product is None:
             result.issues.append(issue(path, line, "empty-product", "the row names no product"))
         rules = models = None
         if "content" in col:
-            (rules, models, _rm_page), problems = cells.content(get("content"))
+            (rules, models, _rm_page), problems = cells.content(cell_of(row, col, "content"))
             for msg in problems:
                 result.issues.append(issue(path, line, "bad-content", msg))
-        event_types = ", ".join(list_items(get("activity_types"))) or None
-        ttps, problems = cells.ttps(get("mitre_ttps"))
+        event_types = ", ".join(list_items(cell_of(row, col, "activity_types"))) or None
+        ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         for msg in problems:
             result.issues.append(issue(path, line, "bad-ttp", msg))
         for tid, name in ttps or [(None, None)]:
