@@ -96,34 +96,32 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
 # parser: rows under such a header would be read as plain text, lost without a word. (The
 # header alone loses nothing: it is not reported; a page module may still say what the table
 # should have held.)
-_PIPE_STARTS = (b"\n|", b"\n |", b"\n  |", b"\n   |")
 _PIPE_LINE = re.compile(rb"^ {0,3}\|", re.M)
 _GLUED_HEADER = re.compile(rb"\|[ \t]*\|[ \t]*:?-{3,}")  # `| b || --- |`
 
 
 def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) -> None:
-    # bytes.count tells at next to no cost whether the page has such lines at all.
-    if not (_PIPE_LINE.match(data) or any(data.count(s) for s in _PIPE_STARTS)):
-        return
-    inside = {cut}  # a row the page ends inside has its own issue (truncated-table)
-    for t in doc.tables:
-        inside.update(range(t.line, t.line + 2))
-        inside.update(row.line for row in t.rows)
-    for first, last in doc.verbatim:  # code and HTML blocks may show a table as it is written
-        inside.update(range(first, last + 1))
-    inside.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
+    # Only the text between the tables, code blocks and HTML blocks is searched: on a
+    # rules-and-models page that is a few lines between tables of megabytes.
+    skip = {cut}  # a row the page ends inside has its own issue (truncated-table)
+    skip.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
     rows, glued = [], set()
-    line, pos = 1, 0
-    for m in _PIPE_LINE.finditer(data):
-        line += data.count(b"\n", pos, m.start())
-        pos = m.start()
-        if line in inside:
-            continue
-        end = data.find(b"\n", pos)
-        if _GLUED_HEADER.search(data, pos, len(data) if end < 0 else end):
-            glued.add(line)
-        else:
-            rows.append(line)
+    line, counted = 1, 0
+    gap = 0
+    for first, last in sorted(doc.spans) + [(len(data), len(data))]:
+        # (`^` matches only at a real line start, also when the search starts at `gap`.)
+        for m in _PIPE_LINE.finditer(data, gap, first) if first > gap else ():
+            pos = m.start()
+            line += data.count(b"\n", counted, pos)
+            counted = pos
+            if line in skip:
+                continue
+            end = data.find(b"\n", pos)
+            if _GLUED_HEADER.search(data, pos, len(data) if end < 0 else end):
+                glued.add(line)
+            else:
+                rows.append(line)
+        gap = max(gap, last)
     if rows:
         why = " (their header has its delimiter row on the same line)" if rows[0] - 1 in glued else ""
         result.issues.append(issue(result.path, rows[0], "rows-outside-table",

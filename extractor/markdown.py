@@ -76,7 +76,9 @@ class Doc:
     tables: list = field(default_factory=list)
     links: list = field(default_factory=list)  # [(url, text, line)] outside tables and headings
     code: list = field(default_factory=list)
-    verbatim: list = field(default_factory=list)  # [(first line, last line)] of code and HTML blocks
+    # [(start, end)] byte ranges of the tables, code blocks and HTML blocks: the lines inside
+    # them are accounted for, whatever they look like.
+    spans: list = field(default_factory=list)
 
 
 class _Lines:
@@ -185,7 +187,7 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     link_line = 0
     link_depth = 0
     code: CodeBlock | None = None
-    last_cell_end = 0
+    last_cell_end = table_start = 0
     zero_width: list = []
 
     events = iter(pyromark.events_with_range(text, options=_OPTIONS))
@@ -228,16 +230,17 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                     sink, mode = [], 2
                 elif "Table" in val:
                     table = Table(lines(rng["start"]), [], [], heading)
+                    table_start = rng["start"]
                 elif "Heading" in val:
                     heading = Heading(int(val["Heading"]["level"][1:]), "", lines(rng["start"]), [])
                     sink, mode = [], 3
                 elif "CodeBlock" in val:
                     kind = val["CodeBlock"]
                     code = CodeBlock(lines(rng["start"]), kind.get("Fenced", "") if type(kind) is dict else "", "")
-                    doc.verbatim.append((code.line, lines(rng["end"] - 1)))  # nothing inside asks for a line
+                    doc.spans.append((rng["start"], rng["end"]))
                     sink, mode = [], 4
             elif val == "HtmlBlock":
-                doc.verbatim.append((lines(rng["start"]), lines(rng["end"] - 1)))
+                doc.spans.append((rng["start"], rng["end"]))
             continue
         if "End" in ev:
             val = ev["End"]
@@ -267,6 +270,7 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 # without its closing pipe.
                 table.truncated = rng["end"] >= len(data) and not data.rstrip().endswith(b"|")
                 doc.tables.append(table)
+                doc.spans.append((table_start, rng["end"]))
             elif val == "CodeBlock":
                 code.text = "".join(sink)
                 doc.code.append(code)
