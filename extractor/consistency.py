@@ -28,6 +28,7 @@ CHECKS = {
     "use-case-page-missing": "a product's use case that the use-case page does not list",
     "use-case-page-extra": "a use-case page's product that has no such use case on its data-source page",
     "broken-link": "a link to a page that is not in the tree",
+    "mitre-totals": "a total stated in a MitreMap heading against the distinct techniques (sub-techniques, tactics) its tables list",
 }
 
 
@@ -145,6 +146,33 @@ def _links(t: dict, out: list) -> None:
                                 f"{col} link {url!r} leads to no page", path, line))
 
 
+def _counted_as(level: str, tid: str) -> bool:
+    """Whether the page counts `tid` in its total of `level`. Its technique total counts every
+    id without a sub-technique part, the tactic ids its counts table lists (`TA0010`) too:
+    on cim2-2026.6.1, 104 = 95 `T####` + 9 `TA####`."""
+    if level == "sub-technique":
+        return "." in tid
+    if level == "tactic":
+        return tid.startswith("TA")
+    return "." not in tid
+
+
+def _mitre_totals(t: dict, out: list) -> None:
+    totals, listed = t.get("mitre_totals"), t.get("technique_rule_counts")
+    if totals is None or not len(totals) or listed is None:
+        return
+    ids: dict = {}  # page -> distinct technique ids its tables list
+    for path, tid in zip(listed["source_path"], listed["technique_id"]):
+        ids.setdefault(path, set()).add(tid)
+    for row in totals.itertuples(index=False):
+        n = sum(1 for tid in ids.get(row.source_path, ()) if _counted_as(row.level, tid))
+        if pd.isna(row.stated) or int(row.stated) == n:
+            continue
+        out.append(_finding("mitre-totals", None, None, None, int(row.stated), n,
+                            f"the page states {int(row.stated)} {row.level}s, its tables list {n}",
+                            row.source_path, row.source_line))
+
+
 def validate(src: str = "out", out: str | None = None) -> Validation:
     """Consistency findings of a docs tree or an output folder; written to `out` when given."""
     t, release = release_frames(os.fspath(src), "validate one release (REPO@REF) or one convert output")
@@ -153,7 +181,9 @@ def validate(src: str = "out", out: str | None = None) -> Validation:
     _rm_counts(t, findings)
     _use_case_pages(t, findings)
     _links(t, findings)
+    _mitre_totals(t, findings)
     checks = pd.DataFrame(findings, columns=CHECK_COLUMNS[1:])
+    checks["source_line"] = checks["source_line"].astype("Int64")  # not float for want of a line
     checks.insert(0, "release", release)
     counts = {c: int((checks["check"] == c).sum()) for c in CHECKS}
     result = Validation(release, checks, {c: n for c, n in counts.items() if n})

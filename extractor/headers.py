@@ -69,6 +69,14 @@ USE_CASE_LABEL = re.compile(r"^\s*use[ _-]?case\s*:\s*(.*)$", re.IGNORECASE)
 MATRIX_TITLE = re.compile(r"att&ck.*(matrix|framework)|(matrix|framework).*att&ck", re.IGNORECASE)
 RULES_MODELS_TITLE = re.compile(r"rules?\b.*\bby\b.*\bproduct", re.IGNORECASE)
 PARSER_CONTENT_TITLE = re.compile(r"parser\s*content", re.IGNORECASE)
+# A total the MitreMap page states in a heading: `MITRE Techniques: 104`, `MITRE
+# Sub-techniques: 96`, `Number of tactics - 14`, `Techniques (104)`. Strict on purpose: a
+# title such as `Top 10 techniques` states no total.
+MITRE_TOTAL_LABEL = re.compile(
+    r"^\W*(?:(?:mitre|att&ck®?|enterprise|number\s+of|total|count\s+of)\s+)*"
+    r"(?P<level>sub[\s_-]?techniques?|techniques?|tactics?)(?:\s+(?:count|total|covered))?"
+    r"\s*(?:[:=–—-]\s*|\(\s*)(?P<count>\d[\d,]*)\s*\)?\s*$",
+    re.IGNORECASE)
 
 # Links between the pages of one data source (`[Next Page -->>](2_ds_x.md)`).
 NAV_LINK = re.compile(r"^\W*(next|previous|prev)\s*page\W*$", re.IGNORECASE)

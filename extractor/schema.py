@@ -90,6 +90,11 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
         ("release", _s), ("tactic", _s), ("technique_id", _s), ("technique_name", _s), ("rules", _i),
         ("source_path", _s), ("source_line", _i),
     ],
+    # `MitreMap.md`: the totals its headings state (`### MITRE Techniques: 104`); validate
+    # compares them with the techniques the page lists. level: technique, sub-technique, tactic.
+    "mitre_totals": [
+        ("release", _s), ("level", _s), ("stated", _i), ("source_path", _s), ("source_line", _i),
+    ],
     # Root index pages.
     "data_source_index": [
         ("release", _s), ("vendor", _s), ("product", _s), ("page", _s),
@@ -137,6 +142,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "parsers": ("parser",),
     "parser_renames": ("old_parser", "new_parser"),
     "technique_rule_counts": ("tactic", "technique_id"),
+    "mitre_totals": ("level",),
 }
 
 # Tables filled from pages by convert(); the others are derived later (validate's checks).
@@ -148,6 +154,7 @@ COUNTS: dict[str, tuple[str, ...]] = {
     "use_cases": ("rules", "models"),
     "use_case_counts": ("rules", "models", "mitre_ttps", "activity_types", "parsers"),
     "technique_rule_counts": ("rules",),
+    "mitre_totals": ("stated",),
 }
 
 # The page kinds the `pages` table may name.

@@ -128,7 +128,8 @@ FILLS = {
     "correlation": {"correlation_rules"},
     "use_case": {"use_case_products"},
     "parser_config": {"parsers"},
-    "index": {"parser_renames", "technique_rule_counts", "data_source_index", "product_categories"},
+    "index": {"parser_renames", "technique_rule_counts", "mitre_totals", "data_source_index",
+              "product_categories"},
 }
 
 

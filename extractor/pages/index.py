@@ -15,12 +15,13 @@ Each table is read by what its columns mean, whatever page it sits on:
   technique's count repeated: the page counts rules per technique, not per tactic), or one
   record with tactic empty when the matrix does not list it. Matrix techniques the counts
   table has no row for become records with rules empty and a `technique-without-count` issue.
+  Its headings state totals (`### MITRE Techniques: 104`): mitre_totals, checked by validate.
 """
 from __future__ import annotations
 
 import re
 
-from .. import cells
+from .. import cells, headers
 from ..issues import issue
 from ..markdown import text_of
 from .common import cell_of, check_row, columns
@@ -37,6 +38,7 @@ def extract(result, doc, tables) -> None:
     matrix = [(t, m) for t, k, m in tables if k == "matrix" and not any(t is c for c, _ in counts)]
     if counts or (matrix and result.kind == "mitre_map"):
         _rule_counts(result, matrix, counts)
+        _stated_totals(result, doc)
     done = {id(t) for t, _ in matrix + counts}
     for table, kind, meanings in tables:
         if id(table) in done:
@@ -191,3 +193,16 @@ def _rule_counts(result, matrix, counts) -> None:
                 result.issues.append(issue(path, line, "technique-without-count",
                                            f"{tid} ({tactic}) is in the matrix but not in the counts table"))
             result.add("technique_rule_counts", (tactic, tid, name, None, path, line))
+
+
+def _level(word: str) -> str:
+    word = word.lower()
+    return "sub-technique" if word.startswith("sub") else "tactic" if word.startswith("tactic") else "technique"
+
+
+def _stated_totals(result, doc) -> None:
+    for h in doc.headings:
+        m = headers.MITRE_TOTAL_LABEL.match(h.text)
+        if m:
+            result.add("mitre_totals", (_level(m["level"]), int(m["count"].replace(",", "")),
+                                        result.path, h.line))
