@@ -15,7 +15,12 @@ _LEGACY = re.compile(r"^(?P<type>.*?)\s*\((?P<legacy>[^()]*)\)$")
 _TTP = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)\s*[-–:]\s*(?P<name>.*)$")
 _TTP_BARE = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)$")
 _TECHNIQUE_URL = re.compile(r"/techniques/(?P<id>T\d{4})(?:[/.](?P<sub>\d{3}))?/?(?:[#?].*)?$")
-_COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b", re.IGNORECASE)
+# `12 Rules`, and the other way round `Rules: 12`
+_COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b"
+                    r"|\b(?P<what2>rules?|models?)\s*[:=]\s*(?P<n2>\d[\d,]*)", re.IGNORECASE)
+# Items written side by side on one line: `T1078 - Valid Accounts, T1110 - Brute Force`. Only a
+# separator followed by another id splits (technique names may hold commas of their own).
+_TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=TA?\d{4}(?:\.\d{3})?\b)")
 _INT = re.compile(r"^\d[\d,]*$")
 
 
@@ -54,43 +59,60 @@ def _plain(tokens) -> str:
 
 
 _ARROW_ONLY = {_ARROW, ""}
+# A parser line's mark, in the spellings a line without a link may use (with a link, any
+# text without a letter or digit before it is a mark).
+_PARSER_MARK = re.compile(r"^\s*(?:↳|→|⤷|↪|└─*|-+>|=>)\s*(?P<name>\S.*)$")
 
 
 def activity_parsers(cell: list):
     """The `Activity Types/Parsers` cell -> [(activity_type, legacy_event_type, parser,
-    parser_page)], problems.
+    parser_page)], problems as (issue code, message) pairs.
 
     A line of plain text starts an activity type; each following `↳[parser](page)` line is
     a parser under it. A type with no parser yields one row with parser None; parsers before
     any type yield rows with activity_type None and a problem.
     """
     rows: list[tuple] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     current: tuple[str, str | None] | None = None
     current_used = True
     for line in lines(cell):
         # The two shapes nearly every line has, read without the general machinery below:
         # ` ↳[parser](page)` and a bare ` activity-type`.
         if len(line) == 2 and type(line[1]) is tuple and line[1][0] == "a" and type(line[0]) is str \
-                and line[0].strip() in _ARROW_ONLY and current is not None:
+                and line[0].strip() in _ARROW_ONLY and current is not None and line[1][2]:
             rows.append((*current, clean(line[1][2]), line[1][1]))
             current_used = True
             continue
         cut = next((i for i, tok in enumerate(line) if _is_link(tok)), len(line))
         links = [tok for tok in line[cut:] if _is_link(tok)]
         before = _plain(line[:cut])
+        if not links:
+            m = _PARSER_MARK.match("".join(tok for tok in line if type(tok) is str))
+            if m:  # `↳ name` with no link: a parser all the same, whose page is not named
+                name = clean(m.group("name"))
+                problems.append(("parser-without-link", f"parser {name!r} has no link to its page"))
+                if current is None:
+                    problems.append(("parser-without-type", f"parser {name!r} has no activity type before it"))
+                rows.append((*(current or (None, None)), name, None))
+                current_used = True
+                continue
+        elif before and not any(ch.isalnum() for ch in before):
+            before = ""  # `-> [parser](page)`, `→ [parser](page)`: another mark, not a type
         after = _plain(tok for tok in line[cut:] if not _is_link(tok))
         if after:
-            problems.append(f"text {after!r} after a parser link is not part of any record")
+            problems.append(("stray-text", f"text {after!r} after a parser link is not part of any record"))
         if before:
             # A type line (or a type written on the same line as its first parser).
             if current is not None and not current_used:
                 rows.append((*current, None, None))
             current, current_used = split_legacy(before), False
         for tok in links:
-            name = clean(tok[2])
+            name = clean(tok[2]) or None
+            if name is None:  # `[](Ps/x.md)`: a page, but no name to record it under
+                problems.append(("parser-without-name", f"parser link to {tok[1]!r} has no text"))
             if current is None:
-                problems.append(f"parser {name!r} has no activity type before it")
+                problems.append(("parser-without-type", f"parser {name!r} has no activity type before it"))
                 rows.append((None, None, name, tok[1]))
             else:
                 rows.append((*current, name, tok[1]))
@@ -110,12 +132,13 @@ def ttps(cell: list):
                               if type(tok) is str or tok[0] == "a"))
         if not text:
             continue
-        m = _TTP.match(text) or _TTP_BARE.match(text)
-        if m:
-            name = clean(m.groupdict().get("name") or "") or None
-            out.append((m.group("id"), name))
-        else:
-            problems.append(f"TTP item {text!r} is not `T#### - name`")
+        for item in _TTP_SEPARATOR.split(text) if ("," in text or ";" in text) else (text,):
+            m = _TTP.match(item) or _TTP_BARE.match(item)
+            if m:
+                name = clean(m.groupdict().get("name") or "") or None
+                out.append((m.group("id"), name))
+            else:
+                problems.append(f"TTP item {item!r} is not `T#### - name`")
     return out, problems
 
 
@@ -134,8 +157,8 @@ def content(cell: list):
         text = text_of(cell)
     found = {"rule": None, "model": None}
     for m in _COUNT.finditer(text):
-        what = m.group("what").lower().rstrip("s")
-        found[what] = int(m.group("n").replace(",", ""))
+        what = (m.group("what") or m.group("what2")).lower().rstrip("s")
+        found[what] = int((m.group("n") or m.group("n2")).replace(",", ""))
     problems = []
     if text and found["rule"] is None and found["model"] is None:
         problems.append(f"Content cell {text!r} names no rule or model count")
@@ -314,6 +337,55 @@ def _spans(cell: list) -> list:
     return out
 
 
+_MARK_SPLIT = re.compile(f"([{_ITEM_MARKS}])")
+
+
+def _has_text(tokens: list) -> bool:
+    return any(type(t) is not str or t.strip() for t in tokens)
+
+
+def _item_lines(line: list) -> list[list]:
+    """A Rules/Models line that holds several items, as one line per item. The generator
+    writes one item per <br>-line; a line with more (`<b>T1098 - X</b> ↳ <b>R</b>: a`,
+    `• <b>M</b>: a • <b>N</b>: b`, `↳ <b>A</b>: a; <b>B</b>: b`) is cut before each mark that
+    does not start it, and before each `<b>ID</b>:` that follows an item's description."""
+    out: list[list] = [[]]
+    bold_closed = False  # the current line has had its <b>…</b>
+    for i, tok in enumerate(line):
+        if type(tok) is str:
+            for part in _MARK_SPLIT.split(tok) if any(m in tok for m in _ITEM_MARKS) else (tok,):
+                if part in _MARKS and _has_text(out[-1]):
+                    out.append([])
+                    bold_closed = False
+                if part:
+                    out[-1].append(part)
+            continue
+        if type(tok) is tuple and tok[0] == "h":
+            kind = _tag_kind(tok[1])
+            if kind == 1 and bold_closed and _colon_after_bold(line, i):
+                last = out[-1][-1] if out[-1] else None
+                if type(last) is str:  # `a; ` before the next item: a separator, not description
+                    out[-1][-1] = last.rstrip().rstrip(";,").rstrip()
+                out.append([])
+                bold_closed = False
+            elif kind == 2:
+                bold_closed = True
+        out[-1].append(tok)
+    return [x for x in out if x]
+
+
+def _colon_after_bold(line: list, i: int) -> bool:
+    """Whether the <b> at line[i] closes and is followed by `:` (or holds `ID:`)."""
+    for j in range(i + 1, len(line)):
+        tok = line[j]
+        if type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 2:
+            after = line[j + 1] if j + 1 < len(line) else ""
+            before = line[j - 1] if j > i + 1 else ""
+            return (type(after) is str and after.lstrip().startswith(":")) or (
+                type(before) is str and before.rstrip().endswith(":"))
+    return False
+
+
 def _looks_like_item(pre: str, bold, rest: str) -> bool:
     """A line without a mark that still reads `<b>ID</b>: description`."""
     return bold is not None and not pre and rest.startswith(":")
@@ -349,31 +421,35 @@ def rule_items(cell: list):
             if m:
                 technique = (m.group("id"), clean(m.group("name")) or None)
                 continue
-        line = cell[first:stop]
-        mark, pre, bold, rest, text = _item_parts(line)
-        if not text:
-            if mark:
-                problems.append(("bad-rule-item", f"rule item {mark!r} names no rule"))
-            continue
-        if not mark:
-            m = _TTP.match(text) or _TTP_BARE.match(text)
-            if m:
-                technique = (m.group("id"), clean(m.groupdict().get("name") or "") or None)
-                continue
-            if not _looks_like_item(pre, bold, rest):
-                technique = None
-                problems.append(("bad-technique", f"line {text!r} is neither `T#### - name` nor a rule item"))
-                continue
-        item = _id_and_description(mark, pre, bold, rest, text)
-        if item is None:
-            problems.append(("bad-rule-item", f"rule item {text!r} has no `<b>ID</b>: description`"))
-            continue
-        if technique is None:
-            problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
-            out.append((None, None, *item))
-        else:
-            out.append((*technique, *item))
+        for line in _item_lines(cell[first:stop]):
+            technique = _rule_line(line, technique, out, problems)
     return out, problems
+
+
+def _rule_line(line: list, technique, out: list, problems: list):
+    """One line of a Rules cell, the general way: its item goes to `out`; returns the
+    technique in force after it."""
+    mark, pre, bold, rest, text = _item_parts(line)
+    if not text:
+        if mark:
+            problems.append(("bad-rule-item", f"rule item {mark!r} names no rule"))
+        return technique
+    if not mark:
+        m = _TTP.match(text) or _TTP_BARE.match(text)
+        if m:
+            return (m.group("id"), clean(m.groupdict().get("name") or "") or None)
+        if not _looks_like_item(pre, bold, rest):
+            problems.append(("bad-technique", f"line {text!r} is neither `T#### - name` nor a rule item"))
+            return None
+    item = _id_and_description(mark, pre, bold, rest, text)
+    if item is None:
+        problems.append(("bad-rule-item", f"rule item {text!r} has no `<b>ID</b>: description`"))
+    elif technique is None:
+        problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
+        out.append((None, None, *item))
+    else:
+        out.append((*technique, *item))
+    return technique
 
 
 def model_items(cell: list):
@@ -389,20 +465,20 @@ def model_items(cell: list):
             if item is not None:
                 out.append(item)
                 continue
-        line = cell[first:stop]
-        mark, pre, bold, rest, text = _item_parts(line)
-        if not text:
-            if mark:
-                problems.append(("bad-model-item", f"model item {mark!r} names no model"))
-            continue
-        if not mark and not _looks_like_item(pre, bold, rest):
-            problems.append(("stray-text", f"text {text!r} in a Models cell is not a model item"))
-            continue
-        item = _id_and_description(mark, pre, bold, rest, text)
-        if item is None:
-            problems.append(("bad-model-item", f"model item {text!r} has no `<b>ID</b>: description`"))
-        else:
-            out.append(item)
+        for line in _item_lines(cell[first:stop]):
+            mark, pre, bold, rest, text = _item_parts(line)
+            if not text:
+                if mark:
+                    problems.append(("bad-model-item", f"model item {mark!r} names no model"))
+                continue
+            if not mark and not _looks_like_item(pre, bold, rest):
+                problems.append(("stray-text", f"text {text!r} in a Models cell is not a model item"))
+                continue
+            item = _id_and_description(mark, pre, bold, rest, text)
+            if item is None:
+                problems.append(("bad-model-item", f"model item {text!r} has no `<b>ID</b>: description`"))
+            else:
+                out.append(item)
     return out, problems
 
 

@@ -24,21 +24,32 @@ PRODUCT_TABLES = ("products", "use_cases", "activity_parsers", "use_case_ttps", 
 def resolve_parents(pages: list) -> tuple[dict, list]:
     """({continuation path: its data-source page}, issues for continuations without one)."""
     by_path = {p.path: p for p in pages}
-    led_from: dict[str, str] = {}
+    led_from: dict[str, list] = {}
     for p in pages:
         for target in p.next_pages:
             if target in by_path and target != p.path:
-                led_from.setdefault(target, p.path)
+                led_from.setdefault(target, []).append(p.path)
     parents, problems = {}, []
     for p in pages:
         if p.kind != "data_source_continuation":
             continue
-        parent = _parent(p.path, by_path, led_from)
-        if parent is None:
-            problems.append(issue(p.path, None, "orphan-continuation",
-                                  "no data-source page links here and no `ds_` page of the same name "
-                                  "is beside it; vendor and product left empty"))
+        mains = _mains(p.path, by_path, led_from)
+        by_name = _by_name(p.path, by_path)
+        if len(mains) > 1:
+            # Pages of different products lead here: the one whose name it carries, if any.
+            names = ", ".join(sorted(m.path for m in mains))
+            parent = by_name if by_name in mains else None
+            problems.append(issue(p.path, None, "ambiguous-continuation",
+                                  f"pages of {len(mains)} products lead here ({names}); " + (
+                                      f"read as part of {parent.path}, whose name it carries" if parent
+                                      else "vendor and product left empty")))
         else:
+            parent = next(iter(mains), None) or by_name
+            if parent is None:
+                problems.append(issue(p.path, None, "orphan-continuation",
+                                      "no data-source page links here and no `ds_` page of the same name "
+                                      "is beside it; vendor and product left empty"))
+        if parent is not None:
             parents[p.path] = parent
     return parents, problems
 
@@ -60,17 +71,26 @@ def patch_products(table: pa.Table, parents: dict) -> pa.Table:
     return table
 
 
-def _parent(path: str, by_path: dict, led_from: dict):
-    seen = {path}
-    current = path
-    while current in led_from:
-        current = led_from[current]
-        if current in seen:
-            break
-        seen.add(current)
-        page = by_path[current]
-        if page.kind == "data_source":
-            return page
+def _mains(path: str, by_path: dict, led_from: dict) -> list:
+    """The data-source pages that lead to `path`, through chains of continuation pages."""
+    found: list = []
+    seen, todo = {path}, [path]
+    while todo:
+        for source in led_from.get(todo.pop(), ()):
+            if source in seen:
+                continue
+            seen.add(source)
+            page = by_path[source]
+            if page.kind == "data_source":
+                if page not in found:
+                    found.append(page)
+            else:
+                todo.append(source)
+    return found
+
+
+def _by_name(path: str, by_path: dict):
+    """`N_ds_x.md` -> the `ds_x.md` page beside it, when that is a data-source page."""
     folder, name = posixpath.split(path)
     m = _NUMBERED.match(name)
     if m:

@@ -12,18 +12,19 @@ import re
 # Canonical column meanings, tried in order; the first pattern that matches wins.
 # Patterns see the normalized header: lower case, no ®/™, single spaces.
 COLUMN_ALIASES: list[tuple[str, str]] = [
-    ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?/ ?parsers?"),
+    ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?(/|&|and|-|\+|,) ?parsers?"
+                      r"|parsers? ?(/|&|and) ?(activity|event) ?types?( ?\(.*\))?"),
     ("use_case", r"use[ _-]?cases?"),
-    ("mitre_ttps", r"(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)"),
-    ("content", r"content"),
-    ("rules", r"(number of )?rules?( count)?"),
-    ("models", r"(number of )?models?( count)?"),
+    ("mitre_ttps", r"(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)|mitre att&ck|mitre (att&ck )?technique ids?"),
+    ("content", r"contents?|rules? ?(&|and) ?models?"),
+    ("rules", r"(number of |no\.? of |total |# ?)?rules?( count| total)?"),
+    ("models", r"(number of |no\.? of |total |# ?)?models?( count| total)?"),
     ("activity_types", r"(activity|event) ?types?( ?\(.*\))?"),
     ("parsers", r"parsers?"),
     ("vendor", r"vendors?"),
-    ("product", r"products?"),
-    ("old_parser", r"old (parser )?names?|old parsers?( names?)?"),
-    ("new_parser", r"new(-scale| scale)? (parser )?names?|new(-scale| scale)? parsers?( names?)?"),
+    ("product", r"products?|data ?sources?"),
+    ("old_parser", r"(old|legacy|previous|former) (parser )?names?|(old|legacy|previous|former) parsers?( names?)?"),
+    ("new_parser", r"(new(-scale| scale|scale)?|current) (parser )?names?|(new(-scale| scale|scale)?|current) parsers?( names?)?"),
     ("rule_name", r"(correlation )?rule ?names?|correlation rules?"),
     ("name", r"names?"),
     ("description", r"descriptions?"),

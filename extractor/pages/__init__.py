@@ -39,10 +39,13 @@ def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) ->
         sum(1 for n in names if headers.tactic(n)) >= max(3, len([n for n in names if n]) // 2)
     ):
         return "matrix"
-    counts = {"rules", "models", "mitre_ttps", "activity_types", "parsers"}
-    if m and m <= counts and {"rules", "parsers"} <= m:
+    # A counts table: mostly count columns, rules among them, and parsers or TTPs (which the
+    # `Event Type | Rules | Models` detail table never has). An extra column (`Correlation
+    # Rules`) or a missing one must not lose the others: they are reported, not fatal.
+    k = m & {"rules", "models", "mitre_ttps", "activity_types", "parsers"}
+    if "rules" in k and k & {"parsers", "mitre_ttps"} and len(k) >= 3 and 2 * len(k) > len(names):
         return "counts"
-    if {"activity_types", "rules", "models"} <= m:
+    if "activity_types" in m and m & {"rules", "models"}:
         return "rules_models"
     return None
 

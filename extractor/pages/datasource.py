@@ -22,14 +22,33 @@ def _problems(result: PageResult, line: int, code: str, problems: list) -> None:
         result.issues.append(issue(result.path, line, code, msg))
 
 
-def _nav_row(row, meanings) -> str | None:
+def _nav_row(row, meanings) -> tuple | None:
     """A `[Next Page -->>](2_ds_x.md)` line written right under the table becomes a one-cell
-    row in GFM. Return its link target when the row is only that."""
+    row in GFM. Return its (link target, text) when the row is only that."""
     filled = [c for c in row.cells if text_of(c)]
     if len(filled) == 1 and filled[0] is row.cells[0]:
         url, text = cells.first_link(row.cells[0])
         if url and headers.NAV_LINK.match(text):
-            return url
+            return url, text
+    return None
+
+
+def _is_next(text: str) -> bool:
+    """A `Next Page` link (a `Previous Page` one leads back, not on)."""
+    return bool(headers.NAV_LINK.match(text)) and not text.lower().lstrip("<- ").startswith("prev")
+
+
+def _glued_heading(row) -> str | None:
+    """The text of a one-cell row that is a page title (the matrix title, `Vendor: X`) written
+    under the table without a blank line, which GFM reads as one more row."""
+    if not row.missing or any(text_of(c) for c in row.cells[1:]):
+        return None
+    cell = row.cells[0] if row.cells else []
+    if any(type(tok) is tuple and tok[0] == "a" for tok in cell):
+        return None
+    text = text_of(cell)
+    if headers.MATRIX_TITLE.search(text) or headers.VENDOR_LABEL.match(text) or headers.PRODUCT_LABEL.match(text):
+        return text
     return None
 
 
@@ -48,7 +67,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
     path = result.path
 
     for url, text, _line in doc.links:
-        if headers.NAV_LINK.match(text) and not text.lower().lstrip("<- ").startswith("prev"):
+        if _is_next(text):
             result.next_pages.append(_resolve(path, url))
 
     seen_counts = False
@@ -66,7 +85,9 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
             names = ", ".join(repr(text_of(c)) for c in table.header)
             result.issues.append(issue(path, table.line, "unknown-table",
                                        f"table with columns {names} is not a known kind; not read"))
-        if table.truncated:
+        # (A page that ends with its `[Next Page -->>](...)` line right under the table ends
+        # inside that one-cell "row", and loses nothing.)
+        if table.truncated and not (table.rows and _nav_row(table.rows[-1], meanings)):
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
     if main and not seen_counts:
@@ -90,7 +111,14 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
     for row in table.rows:
         nav = _nav_row(row, meanings)
         if nav is not None:
-            result.next_pages.append(_resolve(path, nav))
+            if _is_next(nav[1]):
+                result.next_pages.append(_resolve(path, nav[0]))
+            continue
+        glued = _glued_heading(row)
+        if glued is not None:
+            result.issues.append(issue(path, row.line, "heading-in-table",
+                                       f"{glued!r}, written right under the table with no blank line, "
+                                       "reads as a row of it; not a use case"))
             continue
         check_row(result, table, row, width)
         line = row.line
@@ -106,8 +134,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
         result.add("use_cases", (vendor, product, use_case, rules, models, rm_page, uc_page, path, line))
 
         pairs, problems = cells.activity_parsers(cell_of(row, col, "types_parsers"))
-        for msg in problems:
-            code = "parser-without-type" if "no activity type" in msg else "stray-text"
+        for code, msg in problems:
             result.issues.append(issue(path, line, code, msg))
         for activity_type, legacy, parser, parser_page in pairs:
             result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,

@@ -1,0 +1,299 @@
+"""Spellings the three real trees do not use but another release may: other line breaks and
+item marks inside cells, items side by side on one line, other header words, tables with a
+column more or less. Each page and cell below was written by hand; the expected records are
+read off it. The rule: every item on the page becomes a record or an issue, none is invented.
+"""
+from __future__ import annotations
+
+
+import pandas as pd
+import pytest
+
+import extractor
+from extractor import cells, headers
+from extractor.markdown import parse
+
+
+def cell(md: str) -> list:
+    """The tokens of one table cell written as `md`."""
+    doc = parse(f"| a |\n| --- |\n| {md} |\n")
+    return doc.tables[0].rows[0].cells[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# cells
+
+@pytest.mark.parametrize("md", [
+    "app-login<br> -> [p-one](Ps/p1.md)<br> → [p-two](Ps/p2.md)<br>",
+    "app-login<br/> └─ [p-one](Ps/p1.md)<br /> • [p-two](Ps/p2.md)",
+    "app-login</br> ↳[p-one](Ps/p1.md)</br> ↳[p-two](Ps/p2.md)",
+    "<ul><li>app-login</li><li>↳[p-one](Ps/p1.md)</li><li>↳[p-two](Ps/p2.md)</li></ul>",
+])
+def test_parser_marks_and_breaks(md):
+    """Another mark before a parser link is a mark, not an activity type called `->`."""
+    assert cells.activity_parsers(cell(md)) == ([
+        ("app-login", None, "p-one", "Ps/p1.md"),
+        ("app-login", None, "p-two", "Ps/p2.md"),
+    ], [])
+
+
+def test_parser_line_without_link():
+    rows, problems = cells.activity_parsers(cell(
+        'app-login<br> ↳[p-one](Ps/p1.md)<br> ↳ p-two<br> ↳<a href="Ps/p3.md">p-three</a><br>'
+        " failed-app-login<br> → p-four"))
+    assert rows == [
+        ("app-login", None, "p-one", "Ps/p1.md"),
+        ("app-login", None, "p-two", None),
+        ("app-login", None, "p-three", None),
+        ("failed-app-login", None, "p-four", None),
+    ]
+    assert problems == [("parser-without-link", f"parser {n!r} has no link to its page")
+                        for n in ("p-two", "p-three", "p-four")]
+
+
+@pytest.mark.parametrize("md", [
+    "T1078 - Valid Accounts, T1110 - Brute Force; T1110.003 - Brute Force: Password Spraying",
+    "<ul><li>T1078 - Valid Accounts</li><li>T1110 - Brute Force</li><li>T1110.003 - Brute Force: Password Spraying</li></ul>",
+    'T1078 - Valid Accounts</br>T1110 - Brute Force<br clear="all">T1110.003 - Brute Force: Password Spraying',
+    "<p>T1078 - Valid Accounts</p><p>T1110 - Brute Force, T1110.003 - Brute Force: Password Spraying</p>",
+])
+def test_ttp_items_side_by_side(md):
+    assert cells.ttps(cell(md)) == ([
+        ("T1078", "Valid Accounts"), ("T1110", "Brute Force"),
+        ("T1110.003", "Brute Force: Password Spraying"),
+    ], [])
+
+
+def test_ttp_name_with_a_comma_is_not_split():
+    assert cells.ttps(cell("T1000 - Alpha, Beta and Gamma")) == ([("T1000", "Alpha, Beta and Gamma")], [])
+
+
+@pytest.mark.parametrize("md", [
+    "<b>T1078 - Valid Accounts</b><ul><li><b>R-1</b>: first</li><li><b>R-2</b>: second</li></ul>",
+    "<b>T1078 - Valid Accounts</b></br> ↳ <b>R-1</b>: first</br> ↳ <b>R-2</b>: second",
+    "<b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: first; <b>R-2</b>: second<br>",
+    "<b>T1078 - Valid Accounts</b> ↳ <b>R-1</b>: first ↳ <b>R-2</b>: second",
+])
+def test_rule_items_in_other_layouts(md):
+    assert cells.rule_items(cell(md)) == ([
+        ("T1078", "Valid Accounts", "R-1", "first"),
+        ("T1078", "Valid Accounts", "R-2", "second"),
+    ], [])
+
+
+def test_rule_description_holding_bold_text_stays_one_item():
+    assert cells.rule_items(cell("<b>T1098 - X</b><br> ↳ <b>A</b>: value a: b <b>c</b> d")) == (
+        [("T1098", "X", "A", "value a: b c d")], [])
+
+
+@pytest.mark.parametrize("md", [
+    " • <b>M-1</b>: one • <b>M-2</b>: two",
+    "<ul><li><b>M-1</b>: one</li><li><b>M-2</b>: two</li></ul>",
+    " • <b>M-1</b>: one</br> • <b>M-2</b>: two",
+])
+def test_model_items_in_other_layouts(md):
+    assert cells.model_items(cell(md)) == ([("M-1", "one"), ("M-2", "two")], [])
+
+
+@pytest.mark.parametrize("md, expected", [
+    ("[Rules: 14<br>Models: 5](RM/r.md)", (14, 5, "RM/r.md")),
+    ("[<ul><li>14 Rules</li></ul><ul><li>5 Models</li></ul>](RM/r.md)", (14, 5, "RM/r.md")),
+    ("<ul><li>1 Rule</li><li>Models = 2</li></ul>", (1, 2, None)),
+])
+def test_content_counts_either_way_round(md, expected):
+    assert cells.content(cell(md)) == (expected, [])
+
+
+@pytest.mark.parametrize("header, meaning", [
+    ("Parsers/Activity Types", "types_parsers"),
+    ("Activity Types & Parsers", "types_parsers"),
+    ("Activity Types and Parsers", "types_parsers"),
+    ("Event Type - Parsers", "types_parsers"),
+    ("MITRE ATT&CK", "mitre_ttps"),
+    ("Contents", "content"),
+    ("Rules & Models", "content"),
+    ("Rule Count", "rules"),
+    ("# Models", "models"),
+    ("No. of Rules", "rules"),
+    ("Total Models", "models"),
+    ("Legacy Parser Name", "old_parser"),
+    ("Previous Parser Name", "old_parser"),
+    ("NewScale Parser Name", "new_parser"),
+    ("Current Parser Name", "new_parser"),
+    ("Data Source", "product"),
+])
+def test_more_header_spellings(header, meaning):
+    assert headers.meaning(header) == meaning
+
+
+# ---------------------------------------------------------------------------------------------
+# pages
+
+DS = "DS/Acme/acme_gate/ds_acme_acme_gate.md"
+RM = "DS/Acme/acme_gate/RM/r_m_acme_acme_gate_Account_Manipulation.md"
+DS2 = "DS/Acme/acme_gate/2_ds_acme_acme_gate.md"
+RENAMES = "ParsersLegacy/a_parsers.md"
+
+PAGES = {
+    # A counts table with a column more (`Correlation Rules`) and `Parsers` left out; the
+    # use-case table spells `Activity Types & Parsers` and `Contents`; the matrix title is
+    # written right under the use-case table, with no blank line.
+    DS: """Vendor: Acme
+============
+Product: Acme Gate
+------------------
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Correlation Rules |
+|:-----:|:------:|:------------------:|:--------------:|:-----------------:|
+|   2   |   1    |         1          |       1        |         4         |
+
+| Use-Case | Activity Types & Parsers | MITRE ATT&CK | Contents |
+| ---- | ---- | ---- | ---- |
+| [Account Manipulation](../../../UseCases/uc_account_manipulation.md) | app-login<br> -> [acme-login](Ps/pC_acmelogin.md)<br> | T1098 - Account Manipulation | [Rules: 2<br>Models: 1](RM/r_m_acme_acme_gate_Account_Manipulation.md) |
+MITRE ATT&CK® Framework for Enterprise
+--------------------------------------
+| Initial Access | Persistence | Privilege Escalation |
+| -------------- | ----------- | -------------------- |
+| | [Account Manipulation](https://attack.mitre.org/techniques/T1098) | |
+
+[Next Page -->>](2_ds_acme_acme_gate.md)
+""",
+    # A detail table without a Models column.
+    RM: """Rules by Product and UseCase
+============================
+Vendor: Acme
+------------
+### Product: [Acme Gate](../ds_acme_acme_gate.md)
+### Use-Case: [Account Manipulation](../../../../UseCases/uc_account_manipulation.md)
+
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |
+|:-----:|:------:|:------------------:|:--------------:|:-------:|
+|   2   |   0    |         1          |       1        |    1    |
+
+| Event Type | Rules |
+| ---- | ---- |
+| app-login | <b>T1098 - Account Manipulation</b><br> ↳ <b>AG-1</b>: one<br> ↳ <b>AG-2</b>: two |
+""",
+    # A continuation page whose `[Next Page]` line ends the file right under its table
+    # (no blank line, no newline at the end).
+    DS2: """| Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- | ---- |
+| [Brute Force Attack](../../../UseCases/uc_brute_force_attack.md) | failed-app-login<br> ↳[acme-fail](Ps/pC_acmefail.md)<br> | T1110 - Brute Force<br> | [<ul><li>1 Rules</li></ul>](RM/r_m_acme_acme_gate_Brute_Force_Attack.md) |
+[<<-- Previous Page](ds_acme_acme_gate.md)""",
+    RENAMES: """| Legacy Parser Name | NewScale Parser Name |
+| ------------------ | -------------------- |
+| acme-old-login | acme-gate-json-login |
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def t(tmp_path_factory):
+    root = tmp_path_factory.mktemp("variants")
+    tree = root / "tree"
+    for rel, text in PAGES.items():
+        p = tree / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    extractor.convert(str(tree), str(root / "out"))
+    return extractor.load(str(root / "out"))
+
+
+def rows(df, cols) -> list:
+    return sorted(tuple(None if pd.isna(x) else x for x in r) for r in df[cols].itertuples(index=False, name=None))
+
+
+def test_counts_table_with_a_column_more_and_one_less(t):
+    assert rows(t.products, ["vendor", "product", "rules", "models", "mitre_ttps", "activity_types", "parsers"]) == [
+        ("Acme", "Acme Gate", 2, 1, 1, 1, None)]
+    mine = t.issues[(t.issues["source_path"] == DS) & (t.issues["code"] == "unknown-column")]
+    assert list(mine["message"]) == ["counts column 'Correlation Rules' is not known"]
+
+
+def test_use_case_table_in_other_words(t):
+    assert rows(t.use_cases, ["use_case", "rules", "models", "rm_page", "source_line"]) == [
+        ("Account Manipulation", 2, 1, "RM/r_m_acme_acme_gate_Account_Manipulation.md", 11),
+        ("Brute Force Attack", 1, None, "RM/r_m_acme_acme_gate_Brute_Force_Attack.md", 3),
+    ]
+    assert rows(t.activity_parsers, ["use_case", "activity_type", "parser", "parser_page"]) == [
+        ("Account Manipulation", "app-login", "acme-login", "Ps/pC_acmelogin.md"),
+        ("Brute Force Attack", "failed-app-login", "acme-fail", "Ps/pC_acmefail.md"),
+    ]
+    assert rows(t.use_case_ttps, ["use_case", "technique_id"]) == [
+        ("Account Manipulation", "T1098"), ("Brute Force Attack", "T1110")]
+
+
+def test_title_glued_under_a_table_is_no_use_case(t):
+    assert "MITRE ATT&CK® Framework for Enterprise" not in set(t.use_cases["use_case"])
+    glued = t.issues[t.issues["code"] == "heading-in-table"]
+    assert rows(glued, ["source_path", "source_line"]) == [(DS, 12)]
+    # the matrix under it is still read, by its tactic columns
+    assert rows(t.attack_matrix, ["tactic", "technique_id", "source_line"]) == [("Persistence", "T1098", 16)]
+
+
+def test_detail_table_without_models_column(t):
+    assert rows(t.rules, ["event_type", "technique_id", "rule_id", "rule_description", "source_line"]) == [
+        ("app-login", "T1098", "AG-1", "one", 14), ("app-login", "T1098", "AG-2", "two", 14)]
+    assert not (t.issues["source_path"] == RM).any()
+
+
+def test_page_ending_in_its_nav_line_is_not_cut_off(t):
+    assert not (t.issues["code"] == "truncated-table").any()
+    assert rows(t.pages[t.pages["source_path"] == DS2], ["kind", "continues"]) == [("data_source_continuation", DS)]
+    # its `Previous Page` link leads back: the main page continues nothing
+    assert rows(t.pages[t.pages["source_path"] == DS], ["kind", "continues"]) == [("data_source", None)]
+
+
+def test_renames_with_other_header_words(t):
+    assert rows(t.parser_renames, ["old_parser", "new_parser", "source_line"]) == [
+        ("acme-old-login", "acme-gate-json-login", 3)]
+
+
+def _main_page(vendor: str, product: str, next_page: str) -> str:
+    return f"""Vendor: {vendor}
+=========
+Product: {product}
+---------
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |
+|:-----:|:------:|:------------------:|:--------------:|:-------:|
+|   0   |   0    |         0          |       1        |    0    |
+
+| Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- | ---- |
+| [Data Access](../../../UseCases/uc_data_access.md) | file-read<br> | | |
+
+[Next Page -->>]({next_page})
+"""
+
+
+CONT = """| Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- | ---- |
+| [Data Leak](../../../UseCases/uc_data_leak.md) | file-write<br> | | |
+"""
+
+
+@pytest.mark.parametrize("cont, parent", [
+    ("DS/Acme/one/2_ds_acme_one.md", "DS/Acme/one/ds_acme_one.md"),  # its name says which
+    ("DS/Acme/one/2_ds_acme_other.md", None),  # nothing says which: no guess
+])
+def test_continuation_led_to_by_two_products(tmp_path, cont, parent):
+    tree = tmp_path / "tree"
+    link = "../../../" + cont
+    pages = {"DS/Acme/one/ds_acme_one.md": _main_page("Acme", "One", link),
+             "DS/Acme/two/ds_acme_two.md": _main_page("Acme", "Two", link),
+             cont: CONT}
+    for rel, text in pages.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text, encoding="utf-8")
+    extractor.convert(str(tree), str(tmp_path / "out"))
+    t = extractor.load(str(tmp_path / "out"))
+    assert rows(t.pages[t.pages["source_path"] == cont], ["continues"]) == [(parent,)]
+    leak = t.use_cases[t.use_cases["use_case"] == "Data Leak"]
+    assert rows(leak, ["vendor", "product"]) == [("Acme", "One") if parent else (None, None)]
+    assert rows(t.issues[t.issues["source_path"] == cont], ["code"]) == [("ambiguous-continuation",)]
+
+
+def test_parser_link_without_text():
+    assert cells.activity_parsers(cell("app-login<br> ↳[](Ps/pC_x.md)<br> ↳[ ](Ps/pC_y.md)")) == (
+        [("app-login", None, None, "Ps/pC_x.md"), ("app-login", None, None, "Ps/pC_y.md")],
+        [("parser-without-name", "parser link to 'Ps/pC_x.md' has no text"),
+         ("parser-without-name", "parser link to 'Ps/pC_y.md' has no text")])
