@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .. import headers
 from ..markdown import Doc, text_of
+from .parser_config import NAME_KEY, parse_config
 
 
 @dataclass
@@ -64,6 +65,35 @@ def _table_kind(names: tuple, heading_text: str) -> tuple:
     return found
 
 
+# Columns only a correlation-rule list has (rules-and-models tables have none of them). The
+# change log shares the name and may grow these; its change columns keep it out.
+_CORRELATION_COLUMNS = {"mitre_tactic", "severity", "overlap_with_aa"}
+
+
+def _correlation_table(meanings) -> bool:
+    m = set(meanings)
+    return bool(m & {"name", "rule_name"}) and len(m & _CORRELATION_COLUMNS) >= 2 and not (
+        m & {"change_status", "change_date"})
+
+
+def _use_case_table(meanings) -> bool:
+    """A use-case page's table: `Product | MITRE ATT&CK® TTP | Content` (no Use Case column,
+    which data-source tables have; index pages list products without TTPs or content)."""
+    m = set(meanings)
+    return {"product", "mitre_ttps", "content"} <= m and not m & {"use_case", "types_parsers"}
+
+
+def _has_parser_block(doc: Doc) -> bool:
+    """A code block holds a parser config: the first block names one (the old test, kept), or
+    any block parses to one (a page may show a `Sample Log` block before its config)."""
+    if any("Name" in c.text and "=" in c.text for c in doc.code[:1]):
+        return True
+    # The Name key is only a cheap hint; a parse decides. Rare: parser pages without a
+    # `Parser Content` heading (tested first) whose first block is not the config.
+    return any("=" in c.text and NAME_KEY.search(c.text) and parse_config(c.text)["parser"] is not None
+               for c in doc.code)
+
+
 def classify(doc: Doc) -> tuple[str, list]:
     """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
@@ -84,7 +114,11 @@ def classify(doc: Doc) -> tuple[str, list]:
     correlation = any("correlation" in x.lower() for x in titles)
     if correlation and {"change_status", "change_date"} & meanings_seen:
         return "index", tables  # the correlation-rule change log: changes, not the rules
-    if correlation and (has_vendor or {"rule_name", "name"} & meanings_seen):
+    # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
+    # is left, which use-case pages share), so the tables decide when they are clear.
+    use_case_table = any(_use_case_table(ms) for _, _, ms in tables)
+    if any(_correlation_table(ms) for _, _, ms in tables) or (
+            correlation and not use_case_table and (has_vendor or {"rule_name", "name"} & meanings_seen)):
         return "correlation_rules", tables
     has_use_case_label = any(headers.USE_CASE_LABEL.match(x) for x in labels)
     if any(headers.RULES_MODELS_TITLE.search(x) for x in titles) or "rules_models" in kinds or (
@@ -94,14 +128,12 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "rules_models", tables
     if has_vendor and has_product and "counts" in kinds:
         return "data_source", tables  # its use-case table is missing or broken: reported there
-    if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or any(
-        "Name" in c.text and "=" in c.text for c in doc.code[:1]
-    ):
+    if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or _has_parser_block(doc):
         return "parser_config", tables
     if {"old_parser", "new_parser"} <= meanings_seen:
         return "parser_renames", tables
-    if any(headers.USE_CASE_LABEL.match(x) for x in labels if x):
-        return "use_case", tables
+    if use_case_table or any(headers.USE_CASE_LABEL.match(x) for x in labels if x):
+        return "use_case", tables  # the title may be just the use case's name
     if "matrix" in kinds and not has_vendor:
         return "mitre_map", tables
     if doc.tables:

@@ -606,20 +606,53 @@ def _parse_config(text: str) -> dict:
 # --------------------------------------------------------------------------------------------
 # the page
 
+# A `Name` key at the start of a line or after `{` / `,`: HOCON `Name = x` or JSON `"name": "x"`.
+# Only a hint (a log sample may say `name=bob` too); what decides is whether the block's parse
+# yields a parser.
+NAME_KEY = re.compile(r'(?:^|[{,])[ \t]*"?name"?[ \t]*[=:]', re.IGNORECASE | re.MULTILINE)
+# `key = {` or `key = [` opening a line: config syntax, which a log sample's `user=bob` is not.
+_CONFIG_SHAPE = re.compile(r'^[ \t]*"?[\w.-]+"?[ \t]*=[ \t]*[{\[]', re.MULTILINE)
+
+
+def _choose(blocks: list) -> tuple:
+    """(the config block, its parse, other blocks that hold a parser too).
+
+    Pages may carry other code blocks (a `Sample Log`, often with `key=value` text) before or
+    after the config, so the block is chosen by what it holds: the first one whose parse yields
+    a parser. When none does, the first block shaped like a config (`key = {`), else the first
+    with a Name key, else the first with `=` (its missing Name is then reported there). Blocks
+    without a parser are not configs: nothing of theirs is lost, so they are not reported."""
+    named = [c for c in blocks if NAME_KEY.search(c.text)]
+    parsed = [(c, parse_config(c.text)) for c in named]
+    configs = [(c, cfg) for c, cfg in parsed if cfg["parser"] is not None]
+    if configs:
+        return configs[0][0], configs[0][1], [c for c, _ in configs[1:]]
+    block = next((c for c in blocks if _CONFIG_SHAPE.search(c.text)), named[0] if named else blocks[0])
+    cfg = next((cfg for c, cfg in parsed if c is block), None)
+    return block, cfg if cfg is not None else parse_config(block.text), []
+
+
 def extract(result, doc, tables) -> None:
     path = result.path
     blocks = [c for c in doc.code if "=" in c.text]
     if not blocks:
         result.issues.append(issue(path, doc.code[0].line if doc.code else None, "missing-parser-config",
                                    "no config block (`{ Name = ... }`) on a parser-config page"))
-        return
-    block = blocks[0]
+    else:
+        _config(result, *_choose(blocks))
+    # No real parser page has a table; one that does holds something no output table takes.
+    for table in tables:
+        result.issues.append(issue(path, table.line, "unknown-table",
+                                   "a table on a parser-config page; not read"))
+
+
+def _config(result, block, cfg, extra_blocks) -> None:
+    path = result.path
     first = block.line + 1  # the block's text starts on the line after the fence
 
     def line_of(offset: int) -> int:
         return first + block.text.count("\n", 0, offset)
 
-    cfg = parse_config(block.text)
     if cfg["parser"] is None:
         result.issues.append(issue(path, block.line, "missing-parser-name",
                                    "the config block has no `Name = ...`; no parser record"))
@@ -653,6 +686,6 @@ def extract(result, doc, tables) -> None:
         result.issues.append(issue(path, first_line, "bad-parser-config",
                                    f"{where}: {short!r}{' and more' if count > 1 else ''} "
                                    "is not `key = value`; not read"))
-    for extra in blocks[1:]:
+    for extra in extra_blocks:
         result.issues.append(issue(path, extra.line, "extra-parser-config",
                                    "a second config block on the page; not read"))

@@ -43,6 +43,14 @@ def _title(doc) -> tuple[str | None, int | None]:
         m = headers.USE_CASE_LABEL.match(h.text)
         if m:
             return cells.clean(m.group(1)) or None, h.line
+    # A page recognised by its tables may be titled with just the use case (`# Account
+    # Manipulation`): the page's title, a level-1 heading above its tables, names it.
+    first_table = doc.tables[0].line if doc.tables else None
+    for h in doc.headings:
+        if first_table is not None and h.line > first_table:
+            break
+        if h.level == 1 and not (headers.VENDOR_LABEL.match(h.text) or headers.PRODUCT_LABEL.match(h.text)):
+            return cells.clean(h.text) or None, h.line
     return None, None
 
 

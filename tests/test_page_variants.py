@@ -1,0 +1,294 @@
+"""Page layouts the three real trees do not have, but later releases may: a parser page with a
+`Sample Log` block before its config, a correlation-rule page without `Correlation` in its
+title (or with no title), a use-case page titled with the bare use-case name.
+
+The rule is "nothing lost, nothing invented": every parser, rule or product row on such a page
+becomes a record (or an issue), and a block or table that holds none makes none.
+The pages were written by hand in the docs' format; every expected record was read off them by
+hand. Line numbers are 1-based page lines: the table row, or the opening fence of the config.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _extractor():
+    try:
+        import extractor
+    except ModuleNotFoundError:  # plain `pytest` from a checkout without the package installed
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        import extractor
+    return extractor
+
+
+def _plain(v):
+    """A DataFrame cell as a plain Python value (lists stay lists, NA and NaN -> None)."""
+    if hasattr(v, "tolist") and not isinstance(v, (str, bytes)):
+        v = v.tolist()
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, float):
+        return None if v != v else (int(v) if v.is_integer() else v)
+    if v is not None and type(v).__name__ == "NAType":
+        return None
+    return v
+
+
+def _key(row):
+    return tuple((x is None, repr(x)) for x in row)
+
+
+def convert(tmp_path: Path, pages: dict):
+    tree = tmp_path / "tree"
+    for rel, text in pages.items():
+        p = tree / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    ex = _extractor()
+    ex.convert(str(tree), str(tmp_path / "out"))
+    return ex.load(str(tmp_path / "out"))
+
+
+def rows(t, table):
+    """A table's rows without the release column, sorted (lists kept as lists)."""
+    df = t[table]
+    cols = [c for c in df.columns if c != "release"]
+    return sorted((tuple(_plain(x) for x in r) for r in df[cols].itertuples(index=False, name=None)), key=_key)
+
+
+def issues(t):
+    return sorted(((r.source_path, _plain(r.source_line), r.code) for r in t["issues"].itertuples()), key=_key)
+
+
+def kinds(t):
+    return dict(zip(t["pages"]["source_path"], t["pages"]["kind"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# parser-config pages with more than one code block
+
+PS_DIR = "DS/Marlowe/marlowe_relay/Ps/"
+
+# No `Parser Content` heading; the first block is a log sample with `=` and even a `name=`
+# key, but no parser: the page is still a parser page, its second block the config (line 7).
+PS_SAMPLE = PS_DIR + "pC_marlowerelaykvlogin.md"
+PS_SAMPLE_TEXT = r'''#### Sample Log
+```
+2024-03-01T10:00:00Z relay01 user=bob src=10.0.0.5 action=login
+name=carol outcome=success
+```
+
+```Java
+{
+Name = marlowe-relay-kv-login
+  Vendor = Marlowe Systems
+  Product = Marlowe Relay
+  ParserVersion = "v2.1.0"
+  DataType = "vpn-login"
+  TimeFormat = "yyyy-MM-dd'T'HH:mm:ssZ"
+  Conditions = [ """relay""", """action=login""" ]
+  Fields = [
+    """user=({user}\S+)""",
+    """src=({src_ip}[\d.]+)""",
+  ]
+}
+```
+'''
+
+# Under `Parser Content`: a JSON sample (`"name":` and an `=` in it) comes first (line 3); the
+# config (line 7) is read, and the sample is neither the config nor a second one.
+PS_HEADED = PS_DIR + "pC_marlowerelayjsonlogout.md"
+PS_HEADED_TEXT = r'''#### Parser Content
+##### Sample Log
+```json
+{"name": "bob", "event": "logout", "query": "a=1", "ip": "10.1.2.3"}
+```
+
+```Java
+{
+Name = marlowe-relay-json-logout
+  Vendor = Marlowe Systems
+  Conditions = [ """"event": "logout"""" ]
+  Fields = [ """"ip": "({src_ip}[^"]+)"""" ]
+}
+```
+'''
+
+# Two configs after a sample, and a block without `=` at the end: the first config (line 6) is
+# read; the second (line 12) is a parser left out, reported; the others are not configs.
+PS_TWO = PS_DIR + "pC_marlowerelaytwo.md"
+PS_TWO_TEXT = r'''#### Parser Content
+```
+user=dave action=reset
+```
+
+```Java
+{
+Name = marlowe-relay-reset-first
+  Conditions = [ """action=reset""" ]
+}
+```
+```Java
+{
+Name = marlowe-relay-reset-second
+  Conditions = [ """reset""" ]
+}
+```
+```
+see the vendor guide
+```
+'''
+
+# A config block without a Name after a sample log: the missing name is reported at the config
+# (line 6, the block shaped like a config), not at the log sample.
+PS_NONAME = PS_DIR + "pC_marlowerelaynoname.md"
+PS_NONAME_TEXT = r'''#### Parser Content
+```
+user=erin src=10.0.0.9
+```
+
+```Java
+{
+marlowe-events = {
+  Vendor = Marlowe Systems
+  Fields = [ """user=({user}\S+)""" ]
+}
+}
+```
+'''
+
+# A log sample alone, no heading: nothing says parser, nothing is invented.
+NOTES = "notes/sample.md"
+NOTES_TEXT = "```\nuser=frank name=frank action=login\n```\n"
+
+
+def test_parser_config_block_chosen_by_content(tmp_path):
+    t = convert(tmp_path, {PS_SAMPLE: PS_SAMPLE_TEXT, PS_HEADED: PS_HEADED_TEXT, PS_TWO: PS_TWO_TEXT,
+                           PS_NONAME: PS_NONAME_TEXT, NOTES: NOTES_TEXT})
+    assert rows(t, "parsers") == sorted([
+        ("marlowe-relay-kv-login", "Marlowe Systems", "Marlowe Relay", "v2.1.0", "vpn-login",
+         ["yyyy-MM-dd'T'HH:mm:ssZ"], ["relay", "action=login"], ["user", "src_ip"], PS_SAMPLE, 7),
+        ("marlowe-relay-json-logout", "Marlowe Systems", None, None, None,
+         [], ['"event": "logout"'], ["src_ip"], PS_HEADED, 7),
+        ("marlowe-relay-reset-first", None, None, None, None, [], ["action=reset"], [], PS_TWO, 6),
+    ], key=_key)
+    assert issues(t) == sorted([
+        (PS_TWO, 12, "extra-parser-config"),
+        (PS_NONAME, 6, "missing-parser-name"),
+    ], key=_key)
+    k = kinds(t)
+    assert {k[p] for p in (PS_SAMPLE, PS_HEADED, PS_TWO, PS_NONAME)} == {"parser_config"}
+    assert k[NOTES] == "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# correlation-rule pages known by their table
+
+CR_TABLE = '''| Name | Description | Activity Type | MITRE Tactic | Severity | Overlap with AA |
+| ---- | ---- | ---- | ---- | ---- | ---- |
+| Relay tunnel to a new host | A relay tunnel was opened to a host never seen before. | network-connection | Lateral Movement , Command and Control | 3 | false |
+| Relay admin login from a rare country | An administrator logged in from a country rarely seen. | vpn-login | Initial Access | 4 | true |
+'''
+
+# The title lacks `Correlation` (and matches the rules-and-models title); rows on lines 10, 11.
+CR_TITLED = "DS/Marlowe/marlowe_relay/CR/c_r_marlowe_marlowe_relay_Lateral_Movement.md"
+CR_TITLED_TEXT = '''Rules by Product and UseCase
+============================
+Vendor: Marlowe Systems
+-----------------------
+### Product: [Marlowe Relay](../ds_marlowe_marlowe_relay.md)
+### Use-Case: [Lateral Movement](../../../../UseCases/uc_lateral_movement.md)
+
+''' + CR_TABLE
+
+# No title at all: only the `Use-Case:` label, which use-case pages share; rows on lines 8, 9.
+CR_BARE = "DS/Marlowe/marlowe_relay/CR/c_r_marlowe_marlowe_relay_Lateral_Movement_2.md"
+CR_BARE_TEXT = '''Vendor: Marlowe Systems
+-----------------------
+### Product: [Marlowe Relay](../ds_marlowe_marlowe_relay.md)
+### Use-Case: [Lateral Movement](../../../../UseCases/uc_lateral_movement.md)
+
+''' + CR_TABLE
+
+# A change log of rules, without `Correlation` in its title: changes, not rules.
+CHANGES = "Rule_Changes.md"
+CHANGES_TEXT = '''# Rule Changes
+
+| Rule Name | Description | Change Status | Change Date |
+| ---- | ---- | ---- | ---- |
+| Relay tunnel to a new host | Threshold lowered. | Modified | 2026-01-05 |
+'''
+
+
+def _cr_rows(path, first):
+    return [
+        ("Marlowe Systems", "Marlowe Relay", "Lateral Movement", "Relay tunnel to a new host",
+         "A relay tunnel was opened to a host never seen before.", "network-connection",
+         "Lateral Movement, Command and Control", "3", "false", path, first),
+        ("Marlowe Systems", "Marlowe Relay", "Lateral Movement", "Relay admin login from a rare country",
+         "An administrator logged in from a country rarely seen.", "vpn-login",
+         "Initial Access", "4", "true", path, first + 1),
+    ]
+
+
+def test_correlation_pages_known_by_their_table(tmp_path):
+    t = convert(tmp_path, {CR_TITLED: CR_TITLED_TEXT, CR_BARE: CR_BARE_TEXT, CHANGES: CHANGES_TEXT})
+    assert rows(t, "correlation_rules") == sorted(_cr_rows(CR_TITLED, 10) + _cr_rows(CR_BARE, 8), key=_key)
+    k = kinds(t)
+    assert (k[CR_TITLED], k[CR_BARE], k[CHANGES]) == ("correlation_rules", "correlation_rules", "index")
+    assert issues(t) == [(CHANGES, 3, "unread-table")]
+    assert rows(t, "rules") == [] and rows(t, "use_case_products") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# use-case pages known by their tables
+
+# Titled with the bare use case: rows on lines 6 (two techniques) and 10.
+UC_PLAIN = "UseCases/uc_account_manipulation.md"
+UC_PLAIN_TEXT = '''# Account Manipulation
+
+### Vendor: Marlowe Systems
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Marlowe Relay](../DS/Marlowe/marlowe_relay/ds_marlowe_marlowe_relay.md) | T1098 - Account Manipulation<br>T1136.001 - Local Account<br> | [<ul><li>4 Rules</li></ul><ul><li>1 Models</li></ul>](../DS/Marlowe/marlowe_relay/RM/r_m_marlowe_marlowe_relay_Account_Manipulation.md) |
+### Vendor: Quarry Labs
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Quarry Vault](../DS/Quarry/quarry_vault/ds_quarry_quarry_vault.md) | T1098 - Account Manipulation<br> | [<ul><li>2 Rules</li></ul>](../DS/Quarry/quarry_vault/RM/r_m_quarry_quarry_vault_Account_Manipulation.md) |
+'''
+
+# No title at all: the rows are kept, the missing use-case name is reported.
+UC_BARE = "UseCases/uc_untitled.md"
+UC_BARE_TEXT = '''### Vendor: Quarry Labs
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Quarry Vault](../DS/Quarry/quarry_vault/ds_quarry_quarry_vault.md) | T1531 - Account Access Removal<br> | [<ul><li>1 Rules</li></ul>](../DS/Quarry/quarry_vault/RM/r_m_x.md) |
+'''
+
+# A product list (no TTPs, no content) stays an index page: the data-source list.
+PRODUCTS = "Products.md"
+PRODUCTS_TEXT = '''# Products
+
+| Vendor | Product |
+| ---- | ---- |
+| Quarry Labs | Quarry Vault |
+'''
+
+
+def test_use_case_pages_known_by_their_tables(tmp_path):
+    t = convert(tmp_path, {UC_PLAIN: UC_PLAIN_TEXT, UC_BARE: UC_BARE_TEXT, PRODUCTS: PRODUCTS_TEXT})
+    assert rows(t, "use_case_products") == sorted([
+        ("Account Manipulation", "Marlowe Systems", "Marlowe Relay", "T1098", "Account Manipulation",
+         4, 1, None, UC_PLAIN, 6),
+        ("Account Manipulation", "Marlowe Systems", "Marlowe Relay", "T1136.001", "Local Account",
+         4, 1, None, UC_PLAIN, 6),
+        ("Account Manipulation", "Quarry Labs", "Quarry Vault", "T1098", "Account Manipulation",
+         2, None, None, UC_PLAIN, 10),
+        (None, "Quarry Labs", "Quarry Vault", "T1531", "Account Access Removal", 1, None, None, UC_BARE, 4),
+    ], key=_key)
+    k = kinds(t)
+    assert (k[UC_PLAIN], k[UC_BARE], k[PRODUCTS]) == ("use_case", "use_case", "index")
+    assert rows(t, "data_source_index") == [("Quarry Labs", "Quarry Vault", None, PRODUCTS, 5)]
+    assert issues(t) == [(UC_BARE, None, "missing-use-case")]
