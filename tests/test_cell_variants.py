@@ -297,3 +297,40 @@ def test_parser_link_without_text():
         [("app-login", None, None, "Ps/pC_x.md"), ("app-login", None, None, "Ps/pC_y.md")],
         [("parser-without-name", "parser link to 'Ps/pC_x.md' has no text"),
          ("parser-without-name", "parser link to 'Ps/pC_y.md' has no text")])
+
+
+UC_GLUED = """Use Case: Data Access
+=====================
+
+### Vendor: Acme
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Acme Gate](../DS/Acme/acme_gate/ds_acme_acme_gate.md) | T1078 - Valid Accounts<br> | [<ul><li>2 Rules</li></ul>](../DS/Acme/acme_gate/RM/r_m_acme_acme_gate_Data_Access.md) |
+Vendor: Birch
+-------------
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Birch Box](../DS/Birch/birch_box/ds_birch_birch_box.md) | T1530 - Data from Cloud Storage<br> | [<ul><li>1 Rules</li></ul>](../DS/Birch/birch_box/RM/r_m_birch_birch_box_Data_Access.md) |
+
+### Vendor: Cedar
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Cedar One](../DS/Cedar/cedar_one/ds_cedar_cedar_one.md) | T1078 - Valid Accounts<br> | [<ul><li>3 Rules</li></ul>](../DS/Cedar/cedar_one/RM/r_m_cedar_cedar_one_Data_Access.md) |
+"""
+
+
+def test_vendor_heading_glued_under_a_table(tmp_path):
+    """`Vendor: Birch` and its underline right under Acme's table: GFM reads the label as a row
+    of that table and the underline as a rule. Birch Box is Birch's, not Acme's; no product
+    named `Vendor: Birch` is made."""
+    tree = tmp_path / "tree"
+    (tree / "UseCases").mkdir(parents=True)
+    (tree / "UseCases/uc_data_access.md").write_text(UC_GLUED, encoding="utf-8")
+    extractor.convert(str(tree), str(tmp_path / "out"))
+    t = extractor.load(str(tmp_path / "out"))
+    assert rows(t.use_case_products, ["vendor", "product", "technique_id", "rules", "source_line"]) == [
+        ("Acme", "Acme Gate", "T1078", 2, 7),
+        ("Birch", "Birch Box", "T1530", 1, 12),
+        ("Cedar", "Cedar One", "T1078", 3, 17),
+    ]
+    assert rows(t.issues, ["code", "source_line"]) == [("heading-in-table", 8)]

@@ -85,3 +85,17 @@ def read_counts(result: PageResult, table, meanings) -> tuple[dict, int]:
         result.issues.append(issue(result.path, table.rows[1].line, "extra-counts-row",
                                    f"counts table has {len(table.rows)} rows"))
     return values, row.line
+
+
+def glued_heading(row) -> str | None:
+    """The text of a one-cell row that is a page title (the matrix title, `Vendor: X`) written
+    under the table without a blank line, which GFM reads as one more row."""
+    if not row.missing or any(text_of(c) for c in row.cells[1:]):
+        return None
+    cell = row.cells[0] if row.cells else []
+    if any(type(tok) is tuple and tok[0] == "a" for tok in cell):
+        return None
+    text = text_of(cell)
+    if headers.MATRIX_TITLE.search(text) or headers.VENDOR_LABEL.match(text) or headers.PRODUCT_LABEL.match(text):
+        return text
+    return None

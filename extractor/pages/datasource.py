@@ -13,7 +13,7 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import cell_of, check_row, columns, heading_label, read_counts
+from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts
 
 
 
@@ -36,20 +36,6 @@ def _nav_row(row, meanings) -> tuple | None:
 def _is_next(text: str) -> bool:
     """A `Next Page` link (a `Previous Page` one leads back, not on)."""
     return bool(headers.NAV_LINK.match(text)) and not text.lower().lstrip("<- ").startswith("prev")
-
-
-def _glued_heading(row) -> str | None:
-    """The text of a one-cell row that is a page title (the matrix title, `Vendor: X`) written
-    under the table without a blank line, which GFM reads as one more row."""
-    if not row.missing or any(text_of(c) for c in row.cells[1:]):
-        return None
-    cell = row.cells[0] if row.cells else []
-    if any(type(tok) is tuple and tok[0] == "a" for tok in cell):
-        return None
-    text = text_of(cell)
-    if headers.MATRIX_TITLE.search(text) or headers.VENDOR_LABEL.match(text) or headers.PRODUCT_LABEL.match(text):
-        return text
-    return None
 
 
 def _resolve(path: str, url: str) -> str:
@@ -114,7 +100,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
             if _is_next(nav[1]):
                 result.next_pages.append(_resolve(path, nav[0]))
             continue
-        glued = _glued_heading(row)
+        glued = glued_heading(row)
         if glued is not None:
             result.issues.append(issue(path, row.line, "heading-in-table",
                                        f"{glued!r}, written right under the table with no blank line, "

@@ -17,7 +17,7 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import BR, text_of
-from .common import cell_of, check_row, columns
+from .common import cell_of, check_row, columns, glued_heading
 
 _LIST_TAG = re.compile(r"^</?(ul|ol|li)\b[^>]*>$|^<br\s*/?>$", re.IGNORECASE)
 
@@ -60,6 +60,7 @@ def extract(result, doc, tables) -> None:
     if use_case is None:
         result.issues.append(issue(path, title_line, "missing-use-case",
                                    "no `Use Case: X` title, or it names no use case"))
+    glued: tuple | None = None  # (vendor, the heading it replaces): see _products
     for table, _kind, meanings in tables:
         if "product" not in meanings:
             names = ", ".join(repr(text_of(c)) for c in table.header)
@@ -68,7 +69,9 @@ def extract(result, doc, tables) -> None:
             continue
         vendor = None
         m = headers.VENDOR_LABEL.match(table.heading.text) if table.heading else None
-        if m is None:
+        if glued is not None and glued[1] is table.heading:
+            vendor = glued[0]  # no heading since the one glued under the table above
+        elif m is None:
             result.issues.append(issue(path, table.line, "missing-vendor",
                                        "no `Vendor: X` heading above this table"))
         else:
@@ -76,7 +79,9 @@ def extract(result, doc, tables) -> None:
             if vendor is None:
                 result.issues.append(issue(path, table.heading.line, "empty-vendor",
                                            f"heading {table.heading.text!r} names no vendor"))
-        _products(result, table, meanings, use_case, vendor)
+        label = _products(result, table, meanings, use_case, vendor)
+        if label is not None:
+            glued = (cells.clean(headers.VENDOR_LABEL.match(label).group(1)) or None, table.heading)
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
@@ -87,7 +92,21 @@ def _products(result, table, meanings, use_case, vendor) -> None:
     col = columns(result, table, meanings, ("product", "mitre_ttps", "content", "activity_types"),
                   "use-case column", "is not known")
     width = len(table.header)
+    vendor_label = None
     for row in table.rows:
+        # `Vendor: X` with its underline, written right under the table without a blank line:
+        # GFM reads the label as a row of this table (and the underline as a rule), so the
+        # tables below it would keep the vendor above. Return it, for them.
+        text = glued_heading(row)
+        if text is not None:
+            is_vendor = bool(headers.VENDOR_LABEL.match(text))
+            result.issues.append(issue(path, row.line, "heading-in-table",
+                                       f"{text!r}, written right under the table with no blank line, reads as "
+                                       "a row of it; " + ("taken as the heading of the tables below" if is_vendor
+                                                          else "not a product")))
+            if is_vendor:
+                vendor_label = text
+            continue
         check_row(result, table, row, width)
         line = row.line
         product = cells.first_link(cell_of(row, col, "product"))[1] or None
@@ -105,3 +124,4 @@ def _products(result, table, meanings, use_case, vendor) -> None:
         for tid, name in ttps or [(None, None)]:
             result.add("use_case_products", (use_case, vendor, product, tid, name, rules, models,
                                              event_types, path, line))
+    return vendor_label
