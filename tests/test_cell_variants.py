@@ -334,3 +334,31 @@ def test_vendor_heading_glued_under_a_table(tmp_path):
         ("Cedar", "Cedar One", "T1078", 3, 17),
     ]
     assert rows(t.issues, ["code", "source_line"]) == [("heading-in-table", 8)]
+
+
+def test_matrix_of_two_tactics_under_another_title(tmp_path):
+    page = """Vendor: Acme
+============
+Product: Acme Gate
+------------------
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |
+|:-----:|:------:|:------------------:|:--------------:|:-------:|
+|   1   |   0    |         2          |       1        |    1    |
+
+| Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- | ---- |
+| [Data Access](../../../UseCases/uc_data_access.md) | file-read<br> ↳[acme-read](Ps/pC_acmeread.md)<br> | T1078 - Valid Accounts<br>T1530 - Data from Cloud Storage<br> | [<ul><li>1 Rules</li></ul>](RM/r.md) |
+
+## MITRE ATT&CK® Coverage
+| Initial Access | Collection |
+| -------------- | ---------- |
+| [Valid Accounts](https://attack.mitre.org/techniques/T1078) | [Data from Cloud Storage](https://attack.mitre.org/techniques/T1530) |
+"""
+    tree = tmp_path / "tree"
+    (tree / "DS/Acme/acme_gate").mkdir(parents=True)
+    (tree / "DS/Acme/acme_gate/ds_acme_acme_gate.md").write_text(page, encoding="utf-8")
+    extractor.convert(str(tree), str(tmp_path / "out"))
+    t = extractor.load(str(tmp_path / "out"))
+    assert rows(t.attack_matrix, ["tactic", "technique_id", "source_line"]) == [
+        ("Collection", "T1530", 16), ("Initial Access", "T1078", 16)]
+    assert len(t.issues) == 0

@@ -36,9 +36,11 @@ def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) ->
     m = set(header_meanings)
     if "use_case" in m and "types_parsers" in m:
         return "use_cases"
-    if under_matrix_title or (
-        sum(1 for n in names if headers.tactic(n)) >= max(3, len([n for n in names if n]) // 2)
-    ):
+    named = [n for n in names if n]
+    tactics = sum(1 for n in named if headers.tactic(n))
+    # Tactic columns make a matrix: at least three (or half the columns), or every column when
+    # a product covers only two tactics (its matrix title may be spelled any way).
+    if under_matrix_title or tactics >= max(3, len(named) // 2) or (tactics >= 2 and tactics == len(named)):
         return "matrix"
     # A counts table: mostly count columns, rules among them, and parsers or TTPs (which the
     # `Event Type | Rules | Models` detail table never has). An extra column (`Correlation
