@@ -14,13 +14,15 @@ _ARROW = "↳"
 _LEGACY = re.compile(r"^(?P<type>.*?)\s*\((?P<legacy>[^()]*)\)$")
 _TTP = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)\s*[-–:]\s*(?P<name>.*)$")
 _TTP_BARE = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)$")
+_TTP_ID_START = re.compile(r"^TA?\d{4}")
 _TECHNIQUE_URL = re.compile(r"/techniques/(?P<id>T\d{4})(?:[/.](?P<sub>\d{3}))?/?(?:[#?].*)?$")
 # `12 Rules`, and the other way round `Rules: 12`
 _COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b"
                     r"|\b(?P<what2>rules?|models?)\s*[:=]\s*(?P<n2>\d[\d,]*)", re.IGNORECASE)
 # Items written side by side on one line: `T1078 - Valid Accounts, T1110 - Brute Force`. Only a
 # separator followed by another id splits (technique names may hold commas of their own).
-_TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=TA?\d{4}(?:\.\d{3})?\b)")
+# An id followed by its dash (`T1110 - `) starts an item wherever it stands (`<p>` around items).
+_TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=TA?\d{4}(?:\.\d{3})?\b)|\s+(?=TA?\d{4}(?:\.\d{3})?\s*[-–]\s)")
 _INT = re.compile(r"^\d[\d,]*$")
 
 
@@ -132,7 +134,7 @@ def ttps(cell: list):
                               if type(tok) is str or tok[0] == "a"))
         if not text:
             continue
-        for item in _TTP_SEPARATOR.split(text) if ("," in text or ";" in text) else (text,):
+        for item in _TTP_SEPARATOR.split(text) if len(text) > 12 else (text,):
             m = _TTP.match(item) or _TTP_BARE.match(item)
             if m:
                 name = clean(m.groupdict().get("name") or "") or None
@@ -337,41 +339,49 @@ def _spans(cell: list) -> list:
     return out
 
 
-_MARK_SPLIT = re.compile(f"([{_ITEM_MARKS}])")
-
-
 def _has_text(tokens: list) -> bool:
     return any(type(t) is not str or t.strip() for t in tokens)
 
 
 def _item_lines(line: list) -> list[list]:
     """A Rules/Models line that holds several items, as one line per item. The generator
-    writes one item per <br>-line; a line with more (`<b>T1098 - X</b> ↳ <b>R</b>: a`,
-    `• <b>M</b>: a • <b>N</b>: b`, `↳ <b>A</b>: a; <b>B</b>: b`) is cut before each mark that
-    does not start it, and before each `<b>ID</b>:` that follows an item's description."""
+    writes one item per line; a line with more (`<b>T1098 - X</b> ↳ <b>R</b>: a`,
+    `• <b>M</b>: a • <b>N</b>: b`, `↳ <b>A</b>: a; <b>B</b>: b`) is cut before a mark that
+    starts another `<b>ID</b>:` item, and before a `<b>ID</b>:` after a `;` or `,`. A mark or a
+    bold word anywhere else is part of a description."""
     out: list[list] = [[]]
     bold_closed = False  # the current line has had its <b>…</b>
+    n = len(line)
     for i, tok in enumerate(line):
         if type(tok) is str:
-            for part in _MARK_SPLIT.split(tok) if any(m in tok for m in _ITEM_MARKS) else (tok,):
-                if part in _MARKS and _has_text(out[-1]):
-                    out.append([])
-                    bold_closed = False
-                if part:
-                    out[-1].append(part)
+            cut = max(tok.rfind(m) for m in _ITEM_MARKS)
+            if cut >= 0 and not tok[cut + 1:].strip() and i + 1 < n and _starts_item(line, i + 1) \
+                    and (tok[:cut].strip() or _has_text(out[-1])):
+                if tok[:cut]:
+                    out[-1].append(tok[:cut])
+                out.append([tok[cut:]])
+                bold_closed = False
+            else:
+                out[-1].append(tok)
             continue
         if type(tok) is tuple and tok[0] == "h":
             kind = _tag_kind(tok[1])
-            if kind == 1 and bold_closed and _colon_after_bold(line, i):
+            if kind == 1 and bold_closed and _starts_item(line, i):
                 last = out[-1][-1] if out[-1] else None
-                if type(last) is str:  # `a; ` before the next item: a separator, not description
-                    out[-1][-1] = last.rstrip().rstrip(";,").rstrip()
-                out.append([])
-                bold_closed = False
+                if type(last) is str and last.rstrip()[-1:] in (";", ","):
+                    out[-1][-1] = last.rstrip()[:-1].rstrip()  # the separator, not description
+                    out.append([])
+                    bold_closed = False
             elif kind == 2:
                 bold_closed = True
         out[-1].append(tok)
     return [x for x in out if x]
+
+
+def _starts_item(line: list, i: int) -> bool:
+    """Whether line[i] is a <b> that opens `<b>ID</b>:`."""
+    tok = line[i]
+    return type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 1 and _colon_after_bold(line, i)
 
 
 def _colon_after_bold(line: list, i: int) -> bool:
@@ -440,11 +450,15 @@ def _rule_line(line: list, technique, out: list, problems: list):
             return (m.group("id"), clean(m.groupdict().get("name") or "") or None)
         if not _looks_like_item(pre, bold, rest):
             problems.append(("bad-technique", f"line {text!r} is neither `T#### - name` nor a rule item"))
-            return None
+            # A broken technique line (bold, or an id) ends the technique above; a note in
+            # plain text (or the rest of a description cut by a list tag) does not, so the
+            # rules under it keep their technique.
+            return None if bold is not None or _TTP_ID_START.match(text) else technique
     item = _id_and_description(mark, pre, bold, rest, text)
     if item is None:
         problems.append(("bad-rule-item", f"rule item {text!r} has no `<b>ID</b>: description`"))
-    elif technique is None:
+        return technique
+    if technique is None:
         problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
         out.append((None, None, *item))
     else:

@@ -35,16 +35,17 @@ def resolve_parents(pages: list) -> tuple[dict, list]:
             continue
         mains = _mains(p.path, by_path, led_from)
         by_name = _by_name(p.path, by_path)
-        if len(mains) > 1:
+        products = {(m.vendor, m.product) for m in mains}
+        if len(products) > 1:
             # Pages of different products lead here: the one whose name it carries, if any.
             names = ", ".join(sorted(m.path for m in mains))
             parent = by_name if by_name in mains else None
             problems.append(issue(p.path, None, "ambiguous-continuation",
-                                  f"pages of {len(mains)} products lead here ({names}); " + (
+                                  f"pages of {len(products)} products lead here ({names}); " + (
                                       f"read as part of {parent.path}, whose name it carries" if parent
                                       else "vendor and product left empty")))
-        else:
-            parent = next(iter(mains), None) or by_name
+        else:  # one product, whichever of its pages leads here
+            parent = (by_name if by_name in mains else next(iter(mains), None)) or by_name
             if parent is None:
                 problems.append(issue(p.path, None, "orphan-continuation",
                                       "no data-source page links here and no `ds_` page of the same name "

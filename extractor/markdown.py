@@ -7,7 +7,7 @@ tokens), links outside tables and code blocks, each with its 1-based source line
 
 Cell tokens are tuples, cheap to build and to pickle between processes:
     "text"               a plain str: text (entities already decoded by the parser)
-    BR                   a line break: <br>, a list or paragraph tag, a hard/soft break: ("br",)
+    BR                   a line break: <br>, a list tag, a hard/soft break: ("br",)
     ("a", url, text)     a link; text is its visible text, inline HTML inside it read as a space
     ("h", html)          any other inline HTML tag, verbatim (e.g. "<b>", "</b>")
 """
@@ -20,8 +20,9 @@ import pyromark
 
 _OPTIONS = pyromark.Options.ENABLE_TABLES
 # Tags that break a cell into lines: <br> in its spellings (`<br/>`, `</br>`, `<br clear="all">`)
-# and list and paragraph tags, which some cells use instead (`<ul><li>a</li><li>b</li></ul>`).
-_BR = re.compile(r"^</?(?:br|li|ul|ol|p)\b[^>]*>$", re.IGNORECASE)
+# and list tags, which some cells use instead (`<ul><li>a</li><li>b</li></ul>`). (Not <p>: a
+# paragraph tag inside a description would cut it in two.)
+_BR = re.compile(r"^</?(?:br|li|ul|ol)\b[^>]*>$", re.IGNORECASE)
 _HTML_TOKENS: dict = {}  # inline HTML -> token; the same few tags repeat millions of times
 
 

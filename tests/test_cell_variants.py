@@ -362,3 +362,119 @@ Product: Acme Gate
     assert rows(t.attack_matrix, ["tactic", "technique_id", "source_line"]) == [
         ("Collection", "T1530", 16), ("Initial Access", "T1078", 16)]
     assert len(t.issues) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# what must stay as it was: marks, bold words and tags inside a description
+
+@pytest.mark.parametrize("md, expected", [
+    ("↳ <b>R-1</b>: A user logged in to <b>Okta</b>: first time", ("R-1", "A user logged in to Okta: first time")),
+    ("↳ <b>R-8</b>: Access to <b>C:</b> drive", ("R-8", "Access to C: drive")),
+    ("↳ <b>R-2</b>: Detects <i>x</i> • y", ("R-2", "Detects x • y")),
+    ("↳ <b>R-6</b>: see [doc](http://x) ↳ more", ("R-6", "see doc ↳ more")),
+    ("↳ <b>R-7</b>: a <p>b</p>", ("R-7", "a b")),
+])
+def test_rule_description_keeps_its_marks_and_bold_words(md, expected):
+    assert cells.rule_items(cell(f"<b>T1078 - Valid Accounts</b><br> {md}")) == (
+        [("T1078", "Valid Accounts", *expected)], [])
+
+
+def test_text_line_between_rules_keeps_the_technique():
+    found, problems = cells.rule_items(cell(
+        "<b>T1136 - Create Account</b><br> ↳ <b>R-4</b>: has <li>item</li> inside<br> ↳ <b>R-5</b>: ok"))
+    assert found == [("T1136", "Create Account", "R-4", "has"), ("T1136", "Create Account", "R-5", "ok")]
+    assert [code for code, _ in problems] == ["bad-technique", "bad-technique"]  # `item`, `inside`: kept here
+
+
+def test_broken_technique_line_ends_the_technique():
+    found, problems = cells.rule_items(cell(
+        "<b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: a<br><b>T1110 Brute Force</b><br> ↳ <b>R-2</b>: b"))
+    assert found == [("T1078", "Valid Accounts", "R-1", "a"), (None, None, "R-2", "b")]
+    assert [code for code, _ in problems] == ["bad-technique", "rule-without-technique"]
+
+
+def test_model_description_keeps_bold_words_and_marks():
+    assert cells.model_items(cell(" • <b>M-2</b>: Models <b>host</b>: count<br> • <b>M-3</b>: <code>a</code> ↳ arrows")) == (
+        [("M-2", "Models host: count"), ("M-3", "a ↳ arrows")], [])
+
+
+def test_paragraph_tags_inside_cells():
+    assert cells.ttps(cell("T1003 - OS Credential <p>Dumping</p>")) == ([("T1003", "OS Credential Dumping")], [])
+    assert cells.activity_parsers(cell("app-login <p>(app-login-old)</p><br> ↳[p-one](Ps/p1.md)")) == (
+        [("app-login", "app-login-old", "p-one", "Ps/p1.md")], [])
+
+
+@pytest.mark.parametrize("header, first_row, kind", [
+    # a use-case page's table with count columns: text in the TTP column, a use-case table
+    ("| Product | MITRE ATT&CK® TTP | Rules | Models |", "| [Q](q.md) | T1098 - X | 6 | 2 |", "use_case"),
+    # a detail table with a TTP column: text, not numbers
+    ("| Event Type | MITRE TTPs | Rules | Models |", "| app-login | T1078 - V | <b>T1078 - V</b><br> ↳ <b>R</b>: d | |", "rules_models"),
+    # a counts table without Parsers: numbers
+    ("| Rules | Models | MITRE TTPs | Activity Types |", "| 1 | 2 | 3 | 4 |", "counts"),
+])
+def test_count_columns_alone_do_not_make_a_counts_table(header, first_row, kind):
+    from extractor import pages
+    width = header.count("|") - 1
+    doc = parse(f"{header}\n|{' --- |' * width}\n{first_row}\n")
+    found = pages.classify(doc)[1][0][1]
+    assert found == (kind if kind != "use_case" else None)
+
+
+def test_continuation_led_to_by_two_pages_of_one_product(tmp_path):
+    """Two pages of the same product (an old one kept beside) lead to one continuation: no
+    doubt whose rows those are."""
+    tree = tmp_path / "tree"
+    cont = "DS/Acme/one/page2.md"
+    pages = {"DS/Acme/one/ds_acme_one.md": _main_page("Acme", "One", "page2.md"),
+             "DS/Acme/one_old/ds_acme_one_old.md": _main_page("Acme", "One", "../one/page2.md"),
+             cont: CONT}
+    for rel, text in pages.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text, encoding="utf-8")
+    extractor.convert(str(tree), str(tmp_path / "out"))
+    t = extractor.load(str(tmp_path / "out"))
+    leak = t.use_cases[t.use_cases["use_case"] == "Data Leak"]
+    assert rows(leak, ["vendor", "product"]) == [("Acme", "One")]
+    assert len(t.issues) == 0
+
+
+PS_TWO_BLOCKS = """#### Parser Content
+```Java
+{
+  Vendor = Quill
+  Conditions = [ \"\"\"quill\"\"\" ]
+}
+```
+
+```Java
+{
+Name = p-two
+  Vendor = Quill
+  Conditions = [ \"\"\"quill two\"\"\" ]
+}
+```
+"""
+
+
+def test_config_block_without_name_beside_the_one_read(tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "Ps").mkdir(parents=True)
+    (tree / "Ps/pC_ptwo.md").write_text(PS_TWO_BLOCKS, encoding="utf-8")
+    extractor.convert(str(tree), str(tmp_path / "out"))
+    t = extractor.load(str(tmp_path / "out"))
+    assert rows(t.parsers, ["parser", "vendor", "source_line"]) == [("p-two", "Quill", 9)]
+    assert rows(t.issues, ["code", "source_line"]) == [("missing-parser-name", 2)]
+
+
+def test_second_counts_table_is_reported(tmp_path):
+    page = _main_page("Acme", "One", "2_ds_acme_one.md").replace(
+        "\n| Use-Case |", "\n| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |\n"
+        "|:-----:|:------:|:------------------:|:--------------:|:-------:|\n"
+        "|   5   |   5    |         5          |       5        |    5    |\n\n| Use-Case |", 1)
+    tree = tmp_path / "tree"
+    (tree / "DS/Acme/one").mkdir(parents=True)
+    (tree / "DS/Acme/one/ds_acme_one.md").write_text(page, encoding="utf-8")
+    extractor.convert(str(tree), str(tmp_path / "out"))
+    t = extractor.load(str(tmp_path / "out"))
+    assert rows(t.products, ["rules", "source_line"]) == [(0, 7)]
+    assert rows(t.issues, ["code", "source_line"]) == [("unknown-table", 9)]

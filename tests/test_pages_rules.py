@@ -297,8 +297,8 @@ def test_irregular_page(t):
     mw = (*FG, "Malware")
     assert _rows(t.rules[t.rules.source_path == BAD_RM]) == sorted([
         (*mw, "process-create", "T1204", "User Execution", "FG-Exe", "Rare executable", BAD_RM, 14),
-        # the note line breaks the technique: the rule under it has none (and an issue)
-        (*mw, "process-create", None, None, "FG-Exe-2", "Second rare executable", BAD_RM, 14),
+        # the note line in plain text is reported, but does not end the technique above it
+        (*mw, "process-create", "T1204", "User Execution", "FG-Exe-2", "Second rare executable", BAD_RM, 14),
         (*mw, None, "T1204", "User Execution", "FG-Exe-3", "Third", BAD_RM, 15),
     ], key=repr)
     assert _rows(t.models[t.models.source_path == BAD_RM]) == [
@@ -306,7 +306,6 @@ def test_irregular_page(t):
     assert _issues(t, BAD_RM) == sorted([
         (12, "warning", "unknown-column"),        # Notes
         (14, "warning", "bad-technique"),         # "see also the EDR rules"
-        (14, "warning", "rule-without-technique"),  # FG-Exe-2
         (14, "error", "bad-rule-item"),           # "↳ just some words"
         (14, "warning", "stray-text"),            # "models below"
         (14, "error", "bad-model-item"),          # "• <b></b>: nothing"

@@ -149,3 +149,23 @@ def test_samples_findings_are_only_their_missing_pages():
     assert set(v.checks["check"]) == {"broken-link"}
     for target in v.checks["expected"]:
         assert not (samples / target).exists(), target
+
+
+def test_tactic_total_counts_the_matrix_columns(tmp_path):
+    page = PAGES[MITRE].replace("### MITRE Sub-techniques: 1\n", "### MITRE Sub-techniques: 2\n### MITRE Tactics: 2\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / MITRE).write_text(page, encoding="utf-8")
+    v = extractor.validate(str(tree))
+    assert len(v.checks) == 0, v.checks.to_dict("records")
+    (tree / MITRE).write_text(page.replace("Tactics: 2", "Tactics: 14"), encoding="utf-8")
+    assert _found(extractor.validate(str(tree)).checks) == [
+        ("mitre-totals", None, None, None, "14", "2", MITRE, 5)]
+
+
+def test_output_of_some_tables_only(tree, tmp_path):
+    """`convert --tables` writes some tables: checks that need the others do not run (an
+    absent table is not an empty one)."""
+    out = tmp_path / "out"
+    extractor.convert(str(tree), str(out), tables=["mitre_totals", "technique_rule_counts"])
+    assert _found(extractor.validate(str(out)).checks) == [e for e in EXPECTED if e[0] == "mitre-totals"]

@@ -42,15 +42,39 @@ def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) ->
     # a product covers only two tactics (its matrix title may be spelled any way).
     if under_matrix_title or tactics >= max(3, len(named) // 2) or (tactics >= 2 and tactics == len(named)):
         return "matrix"
-    # A counts table: mostly count columns, rules among them, and parsers or TTPs (which the
-    # `Event Type | Rules | Models` detail table never has). An extra column (`Correlation
-    # Rules`) or a missing one must not lose the others: they are reported, not fatal.
-    k = m & {"rules", "models", "mitre_ttps", "activity_types", "parsers"}
-    if "rules" in k and k & {"parsers", "mitre_ttps"} and len(k) >= 3 and 2 * len(k) > len(names):
+    # A counts table: `Rules | Models | MITRE TTPs | Activity Types | Parsers`, only count
+    # columns, Rules and Parsers among them (the `Event Type | Rules | Models` detail table
+    # never has Parsers).
+    k = m & COUNT_MEANINGS
+    if m == k and {"rules", "parsers"} <= m:
         return "counts"
+    # Mostly count columns but one more or one less (`Correlation Rules`, no `Parsers`): a
+    # counts table only if its first row holds numbers, which classify() checks (a detail
+    # table with a TTP column has the same header meanings). Tables that name products, use
+    # cases or vendors hold text, never counts.
+    if "rules" in k and len(k) >= 3 and 2 * len(k) > len(names) and not m & _TEXT_COLUMNS:
+        return MAYBE_COUNTS
+    return _detail_kind(m)
+
+
+COUNT_MEANINGS = frozenset({"rules", "models", "mitre_ttps", "activity_types", "parsers"})
+_TEXT_COLUMNS = frozenset({"product", "use_case", "vendor", "types_parsers", "content"})
+MAYBE_COUNTS = "counts?"
+
+
+def _detail_kind(m: set) -> str | None:
     if "activity_types" in m and m & {"rules", "models"}:
         return "rules_models"
     return None
+
+
+def _numbers_first_row(table, meanings) -> bool:
+    """Whether the table's first row holds a whole number (or nothing) in every count column,
+    and a number in one at least."""
+    if not table.rows:
+        return False
+    values = [text_of(c) for c, m in zip(table.rows[0].cells, meanings) if m in COUNT_MEANINGS]
+    return any(values) and all(v.replace(",", "").isdigit() for v in values if v)
 
 
 _KINDS: dict = {}  # (header names, under a matrix title) -> (table kind, meanings): few repeat
@@ -101,6 +125,8 @@ def classify(doc: Doc) -> tuple[str, list]:
     tables = []
     for t in doc.tables:
         kind, meanings = _table_kind(tuple(text_of(c) for c in t.header), t.heading.text if t.heading else "")
+        if kind == MAYBE_COUNTS:
+            kind = "counts" if _numbers_first_row(t, meanings) else _detail_kind(set(meanings))
         tables.append((t, kind, list(meanings)))
     kinds = {k for _, k, _ in tables}
     meanings_seen = {m for _, _, ms in tables for m in ms}

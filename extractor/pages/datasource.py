@@ -59,6 +59,9 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
     seen_counts = False
     for table, kind, meanings in tables:
         if kind == "counts":
+            if seen_counts and table.rows:
+                result.issues.append(issue(path, table.line, "unknown-table",
+                                           "a second counts table; only the first is read"))
             if seen_counts or not table.rows:
                 continue
             seen_counts = True

@@ -615,7 +615,8 @@ _CONFIG_SHAPE = re.compile(r'^[ \t]*"?[\w.-]+"?[ \t]*=[ \t]*[{\[]', re.MULTILINE
 
 
 def _choose(blocks: list) -> tuple:
-    """(the config block, its parse, other blocks that hold a parser too).
+    """(the config block, its parse, other blocks that hold a parser too, other blocks shaped
+    like a config that hold none).
 
     Pages may carry other code blocks (a `Sample Log`, often with `key=value` text) before or
     after the config, so the block is chosen by what it holds: the first one whose parse yields
@@ -626,10 +627,15 @@ def _choose(blocks: list) -> tuple:
     parsed = [(c, parse_config(c.text)) for c in named]
     configs = [(c, cfg) for c, cfg in parsed if cfg["parser"] is not None]
     if configs:
-        return configs[0][0], configs[0][1], [c for c, _ in configs[1:]]
+        chosen = configs[0][0]
+        # A block shaped like a config but holding no parser, beside the one read: its
+        # content is lost, so it is reported (as a config without Name).
+        broken = [c for c in blocks if c is not chosen and all(c is not x for x, _ in configs)
+                  and _CONFIG_SHAPE.search(c.text)]
+        return chosen, configs[0][1], [c for c, _ in configs[1:]], broken
     block = next((c for c in blocks if _CONFIG_SHAPE.search(c.text)), named[0] if named else blocks[0])
     cfg = next((cfg for c, cfg in parsed if c is block), None)
-    return block, cfg if cfg is not None else parse_config(block.text), []
+    return block, cfg if cfg is not None else parse_config(block.text), [], []
 
 
 def extract(result, doc, tables) -> None:
@@ -646,8 +652,11 @@ def extract(result, doc, tables) -> None:
                                    "a table on a parser-config page; not read"))
 
 
-def _config(result, block, cfg, extra_blocks) -> None:
+def _config(result, block, cfg, extra_blocks, broken_blocks) -> None:
     path = result.path
+    for other in broken_blocks:
+        result.issues.append(issue(path, other.line, "missing-parser-name",
+                                   "a config block without `Name = ...` beside the one read; not read"))
     first = block.line + 1  # the block's text starts on the line after the fence
 
     def line_of(offset: int) -> int:
