@@ -13,6 +13,11 @@ import extractor
 from extractor import cells, headers
 from extractor.markdown import parse
 
+try:
+    from pagetools import convert
+except ImportError:  # tests/ turned into a package
+    from tests.pagetools import convert
+
 
 def cell(md: str) -> list:
     """The tokens of one table cell written as `md`."""
@@ -276,16 +281,11 @@ CONT = """| Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |
     ("DS/Acme/one/2_ds_acme_other.md", None),  # nothing says which: no guess
 ])
 def test_continuation_led_to_by_two_products(tmp_path, cont, parent):
-    tree = tmp_path / "tree"
     link = "../../../" + cont
     pages = {"DS/Acme/one/ds_acme_one.md": _main_page("Acme", "One", link),
              "DS/Acme/two/ds_acme_two.md": _main_page("Acme", "Two", link),
              cont: CONT}
-    for rel, text in pages.items():
-        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tree / rel).write_text(text, encoding="utf-8")
-    extractor.convert(str(tree), str(tmp_path / "out"))
-    t = extractor.load(str(tmp_path / "out"))
+    t = convert(tmp_path, pages)
     assert rows(t.pages[t.pages["source_path"] == cont], ["continues"]) == [(parent,)]
     leak = t.use_cases[t.use_cases["use_case"] == "Data Leak"]
     assert rows(leak, ["vendor", "product"]) == [("Acme", "One") if parent else (None, None)]
@@ -323,11 +323,7 @@ def test_vendor_heading_glued_under_a_table(tmp_path):
     """`Vendor: Birch` and its underline right under Acme's table: GFM reads the label as a row
     of that table and the underline as a rule. Birch Box is Birch's, not Acme's; no product
     named `Vendor: Birch` is made."""
-    tree = tmp_path / "tree"
-    (tree / "UseCases").mkdir(parents=True)
-    (tree / "UseCases/uc_data_access.md").write_text(UC_GLUED, encoding="utf-8")
-    extractor.convert(str(tree), str(tmp_path / "out"))
-    t = extractor.load(str(tmp_path / "out"))
+    t = convert(tmp_path, {"UseCases/uc_data_access.md": UC_GLUED})
     assert rows(t.use_case_products, ["vendor", "product", "technique_id", "rules", "source_line"]) == [
         ("Acme", "Acme Gate", "T1078", 2, 7),
         ("Birch", "Birch Box", "T1530", 1, 12),
@@ -354,11 +350,7 @@ Product: Acme Gate
 | -------------- | ---------- |
 | [Valid Accounts](https://attack.mitre.org/techniques/T1078) | [Data from Cloud Storage](https://attack.mitre.org/techniques/T1530) |
 """
-    tree = tmp_path / "tree"
-    (tree / "DS/Acme/acme_gate").mkdir(parents=True)
-    (tree / "DS/Acme/acme_gate/ds_acme_acme_gate.md").write_text(page, encoding="utf-8")
-    extractor.convert(str(tree), str(tmp_path / "out"))
-    t = extractor.load(str(tmp_path / "out"))
+    t = convert(tmp_path, {"DS/Acme/acme_gate/ds_acme_acme_gate.md": page})
     assert rows(t.attack_matrix, ["tactic", "technique_id", "source_line"]) == [
         ("Collection", "T1530", 16), ("Initial Access", "T1078", 16)]
     assert len(t.issues) == 0
@@ -423,16 +415,11 @@ def test_count_columns_alone_do_not_make_a_counts_table(header, first_row, kind)
 def test_continuation_led_to_by_two_pages_of_one_product(tmp_path):
     """Two pages of the same product (an old one kept beside) lead to one continuation: no
     doubt whose rows those are."""
-    tree = tmp_path / "tree"
     cont = "DS/Acme/one/page2.md"
     pages = {"DS/Acme/one/ds_acme_one.md": _main_page("Acme", "One", "page2.md"),
              "DS/Acme/one_old/ds_acme_one_old.md": _main_page("Acme", "One", "../one/page2.md"),
              cont: CONT}
-    for rel, text in pages.items():
-        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tree / rel).write_text(text, encoding="utf-8")
-    extractor.convert(str(tree), str(tmp_path / "out"))
-    t = extractor.load(str(tmp_path / "out"))
+    t = convert(tmp_path, pages)
     leak = t.use_cases[t.use_cases["use_case"] == "Data Leak"]
     assert rows(leak, ["vendor", "product"]) == [("Acme", "One")]
     assert len(t.issues) == 0
@@ -457,11 +444,7 @@ Name = p-two
 
 
 def test_config_block_without_name_beside_the_one_read(tmp_path):
-    tree = tmp_path / "tree"
-    (tree / "Ps").mkdir(parents=True)
-    (tree / "Ps/pC_ptwo.md").write_text(PS_TWO_BLOCKS, encoding="utf-8")
-    extractor.convert(str(tree), str(tmp_path / "out"))
-    t = extractor.load(str(tmp_path / "out"))
+    t = convert(tmp_path, {"Ps/pC_ptwo.md": PS_TWO_BLOCKS})
     assert rows(t.parsers, ["parser", "vendor", "source_line"]) == [("p-two", "Quill", 9)]
     assert rows(t.issues, ["code", "source_line"]) == [("missing-parser-name", 2)]
 
@@ -471,10 +454,6 @@ def test_second_counts_table_is_reported(tmp_path):
         "\n| Use-Case |", "\n| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |\n"
         "|:-----:|:------:|:------------------:|:--------------:|:-------:|\n"
         "|   5   |   5    |         5          |       5        |    5    |\n\n| Use-Case |", 1)
-    tree = tmp_path / "tree"
-    (tree / "DS/Acme/one").mkdir(parents=True)
-    (tree / "DS/Acme/one/ds_acme_one.md").write_text(page, encoding="utf-8")
-    extractor.convert(str(tree), str(tmp_path / "out"))
-    t = extractor.load(str(tmp_path / "out"))
+    t = convert(tmp_path, {"DS/Acme/one/ds_acme_one.md": page})
     assert rows(t.products, ["rules", "source_line"]) == [(0, 7)]
     assert rows(t.issues, ["code", "source_line"]) == [("unknown-table", 9)]

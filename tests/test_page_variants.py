@@ -9,61 +9,10 @@ hand. Line numbers are 1-based page lines: the table row, or the opening fence o
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-
-def _extractor():
-    try:
-        import extractor
-    except ModuleNotFoundError:  # plain `pytest` from a checkout without the package installed
-        import sys
-
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        import extractor
-    return extractor
-
-
-def _plain(v):
-    """A DataFrame cell as a plain Python value (lists stay lists, NA and NaN -> None)."""
-    if hasattr(v, "tolist") and not isinstance(v, (str, bytes)):
-        v = v.tolist()
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    if isinstance(v, float):
-        return None if v != v else (int(v) if v.is_integer() else v)
-    if v is not None and type(v).__name__ == "NAType":
-        return None
-    return v
-
-
-def _key(row):
-    return tuple((x is None, repr(x)) for x in row)
-
-
-def convert(tmp_path: Path, pages: dict):
-    tree = tmp_path / "tree"
-    for rel, text in pages.items():
-        p = tree / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    ex = _extractor()
-    ex.convert(str(tree), str(tmp_path / "out"))
-    return ex.load(str(tmp_path / "out"))
-
-
-def rows(t, table):
-    """A table's rows without the release column, sorted (lists kept as lists)."""
-    df = t[table]
-    cols = [c for c in df.columns if c != "release"]
-    return sorted((tuple(_plain(x) for x in r) for r in df[cols].itertuples(index=False, name=None)), key=_key)
-
-
-def issues(t):
-    return sorted(((r.source_path, _plain(r.source_line), r.code) for r in t["issues"].itertuples()), key=_key)
-
-
-def kinds(t):
-    return dict(zip(t["pages"]["source_path"], t["pages"]["kind"]))
+try:
+    from pagetools import convert, issues, key as _key, kinds, rows
+except ImportError:  # tests/ turned into a package
+    from tests.pagetools import convert, issues, key as _key, kinds, rows
 
 
 # ---------------------------------------------------------------------------------------------
