@@ -378,10 +378,23 @@ def _item_lines(line: list) -> list[list]:
     return [x for x in out if x]
 
 
+# What a rule or model ID looks like (`QF-GA-Admin`, `EM-InB-Ex`, `R-1`): words joined by `-`,
+# `_` or `.`. A bold word in a description (`<b>Note</b>:`, `<b>DC</b>:`) does not.
+_ID_LIKE = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+:?$")
+
+
 def _starts_item(line: list, i: int) -> bool:
-    """Whether line[i] is a <b> that opens `<b>ID</b>:`."""
+    """Whether line[i] is a <b> that opens `<b>ID</b>:` with an ID-like text."""
     tok = line[i]
-    return type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 1 and _colon_after_bold(line, i)
+    if not (type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 1 and _colon_after_bold(line, i)):
+        return False
+    inside = []
+    for t in line[i + 1:]:
+        if type(t) is tuple and t[0] == "h" and _tag_kind(t[1]) == 2:
+            break
+        if type(t) is str:
+            inside.append(t)
+    return bool(_ID_LIKE.match("".join(inside).strip()))
 
 
 def _colon_after_bold(line: list, i: int) -> bool:
@@ -431,7 +444,10 @@ def rule_items(cell: list):
             if m:
                 technique = (m.group("id"), clean(m.group("name")) or None)
                 continue
-        for line in _item_lines(cell[first:stop]):
+        parts = _item_lines(cell[first:stop])
+        if len(parts) > 1:
+            problems.append(("items-on-one-line", f"{len(parts)} items written on one line; read one by one"))
+        for line in parts:
             technique = _rule_line(line, technique, out, problems)
     return out, problems
 
@@ -479,7 +495,10 @@ def model_items(cell: list):
             if item is not None:
                 out.append(item)
                 continue
-        for line in _item_lines(cell[first:stop]):
+        parts = _item_lines(cell[first:stop])
+        if len(parts) > 1:
+            problems.append(("items-on-one-line", f"{len(parts)} model items written on one line; read one by one"))
+        for line in parts:
             mark, pre, bold, rest, text = _item_parts(line)
             if not text:
                 if mark:

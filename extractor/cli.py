@@ -235,6 +235,8 @@ def validate(src, out, as_json, strict, debug):
         click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
         click.echo(f"release {result.release}: {len(result.checks)} findings")
+        if result.skipped:
+            click.echo(f"  not run (their tables were not converted): {', '.join(result.skipped)}")
         for check, n in result.counts.items():
             click.echo(f"  {check:<24} {n:>6}  {CHECKS[check]}")
         for row in result.checks.head(10).itertuples(index=False):

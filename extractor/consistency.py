@@ -37,9 +37,11 @@ class Validation:
     release: str
     checks: pd.DataFrame
     counts: dict = field(default_factory=dict)  # check -> findings
+    skipped: list = field(default_factory=list)  # checks not run: a table they compare was not converted
 
     def to_dict(self) -> dict:
-        return {"release": self.release, "findings": int(len(self.checks)), "by_check": self.counts}
+        return {"release": self.release, "findings": int(len(self.checks)), "by_check": self.counts,
+                "skipped": self.skipped}
 
 
 def _finding(check, vendor, product, use_case, expected, actual, message, path, line):
@@ -76,8 +78,8 @@ def _resolve(path: str, url) -> str | None:
 
 
 def _rm_counts(t: dict, out: list) -> None:
-    ucc = t.get("use_case_counts")
-    if ucc is None or not len(ucc):
+    ucc = t["use_case_counts"]
+    if not len(ucc):
         return
     by_page = ucc.drop_duplicates("source_path").set_index("source_path")
     for row in t["use_cases"].itertuples(index=False):
@@ -94,6 +96,14 @@ def _rm_counts(t: dict, out: list) -> None:
                                     int(theirs), int(mine),
                                     f"use-case row says {int(mine)} {col}, {target} says {int(theirs)}",
                                     row.source_path, row.source_line))
+
+
+
+def _rm_items(t: dict, out: list) -> None:
+    ucc = t["use_case_counts"]
+    if not len(ucc):
+        return
+    by_page = ucc.drop_duplicates("source_path").set_index("source_path")
     for table, check, idcol in (("rules", "rm-rule-items", "rule_id"), ("models", "rm-model-items", "model_id")):
         items = t.get(table)
         if items is None:
@@ -158,16 +168,12 @@ def _mitre_totals(t: dict, out: list) -> None:
     if totals is None or not len(totals) or listed is None:
         return
     ids: dict = {}  # page -> distinct technique ids its tables list
-    tactics: dict = {}  # page -> distinct tactics (matrix columns) its records name
-    for path, tid, tactic in zip(listed["source_path"], listed["technique_id"], listed["tactic"]):
+    for path, tid in zip(listed["source_path"], listed["technique_id"]):
         ids.setdefault(path, set()).add(tid)
-        if isinstance(tactic, str):
-            tactics.setdefault(path, set()).add(tactic)
     for row in totals.itertuples(index=False):
         if row.level == "tactic":
-            n = len(tactics.get(row.source_path, ()))
-        else:
-            n = sum(1 for tid in ids.get(row.source_path, ()) if _counted_as(row.level, tid))
+            continue  # the matrix's columns are not kept (an empty one leaves no record): no count to hold it to
+        n = sum(1 for tid in ids.get(row.source_path, ()) if _counted_as(row.level, tid))
         if pd.isna(row.stated) or int(row.stated) == n:
             continue
         out.append(_finding("mitre-totals", None, None, None, int(row.stated), n,
@@ -181,18 +187,24 @@ def validate(src: str = "out", out: str | None = None) -> Validation:
     findings: list = []
     # A conversion of some tables only (`--tables`) lacks the others: a check runs when every
     # table it compares is there (an absent table is not an empty one).
-    for check, needs in ((_counts_vs_detail, ("products", "activity_parsers", "use_case_ttps")),
-                         (_rm_counts, ("use_cases", "use_case_counts")),
-                         (_use_case_pages, ("use_cases", "use_case_products")),
-                         (_links, ("pages", "activity_parsers", "use_cases")),
-                         (_mitre_totals, ("mitre_totals", "technique_rule_counts"))):
+    skipped = []
+    for check, needs, names in (
+            (_counts_vs_detail, ("products", "activity_parsers", "use_case_ttps"),
+             ("counts-activity-types", "counts-mitre-ttps", "counts-parsers")),
+            (_rm_counts, ("use_cases", "use_case_counts"), ("use-case-rm-counts",)),
+            (_rm_items, ("use_case_counts",), ("rm-rule-items", "rm-model-items")),
+            (_use_case_pages, ("use_cases", "use_case_products"), ("use-case-page-missing", "use-case-page-extra")),
+            (_links, ("pages", "activity_parsers", "use_cases"), ("broken-link",)),
+            (_mitre_totals, ("mitre_totals", "technique_rule_counts"), ("mitre-totals",))):
         if all(t.get(name) is not None for name in needs):
             check(t, findings)
+        else:
+            skipped.extend(names)
     checks = pd.DataFrame(findings, columns=CHECK_COLUMNS[1:])
     checks["source_line"] = checks["source_line"].astype("Int64")  # not float for want of a line
     checks.insert(0, "release", release)
     counts = {c: int((checks["check"] == c).sum()) for c in CHECKS}
-    result = Validation(release, checks, {c: n for c, n in counts.items() if n})
+    result = Validation(release, checks, {c: n for c, n in counts.items() if n}, skipped)
     if out is not None:
         import pyarrow as pa
         table = pa.Table.from_pandas(checks, schema=schema.schema("checks"), preserve_index=False)

@@ -61,6 +61,7 @@ CODES: dict[str, tuple[str, str]] = {
     "missing-rules-table": ("warning", "counts name rules or models but the page has no `Event Type | Rules | Models` table"),
     "missing-event-type": ("warning", "a rules-and-models row with items but no event type"),
     "rule-without-technique": ("warning", "a rule item with no technique line before it; technique left empty"),
+    "items-on-one-line": ("info", "rule or model items written on one line rather than one per line; read one by one"),
     "bad-technique": ("warning", "a Rules-cell line that is neither `T#### - name` nor a rule item"),
     "bad-rule-item": ("error", "a rule item without a rule ID; not read"),
     "bad-model-item": ("error", "a model item without a model ID; not read"),

@@ -73,17 +73,21 @@ def test_ttp_name_with_a_comma_is_not_split():
     assert cells.ttps(cell("T1000 - Alpha, Beta and Gamma")) == ([("T1000", "Alpha, Beta and Gamma")], [])
 
 
-@pytest.mark.parametrize("md", [
-    "<b>T1078 - Valid Accounts</b><ul><li><b>R-1</b>: first</li><li><b>R-2</b>: second</li></ul>",
-    "<b>T1078 - Valid Accounts</b></br> ↳ <b>R-1</b>: first</br> ↳ <b>R-2</b>: second",
-    "<b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: first; <b>R-2</b>: second<br>",
-    "<b>T1078 - Valid Accounts</b> ↳ <b>R-1</b>: first ↳ <b>R-2</b>: second",
+ONE_LINE = ("items-on-one-line", "2 items written on one line; read one by one")
+
+
+@pytest.mark.parametrize("md, problems", [
+    ("<b>T1078 - Valid Accounts</b><ul><li><b>R-1</b>: first</li><li><b>R-2</b>: second</li></ul>", []),
+    ("<b>T1078 - Valid Accounts</b></br> ↳ <b>R-1</b>: first</br> ↳ <b>R-2</b>: second", []),
+    ("<b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: first; <b>R-2</b>: second<br>", [ONE_LINE]),
+    ("<b>T1078 - Valid Accounts</b> ↳ <b>R-1</b>: first ↳ <b>R-2</b>: second",
+     [("items-on-one-line", "3 items written on one line; read one by one")]),
 ])
-def test_rule_items_in_other_layouts(md):
+def test_rule_items_in_other_layouts(md, problems):
     assert cells.rule_items(cell(md)) == ([
         ("T1078", "Valid Accounts", "R-1", "first"),
         ("T1078", "Valid Accounts", "R-2", "second"),
-    ], [])
+    ], problems)
 
 
 def test_rule_description_holding_bold_text_stays_one_item():
@@ -91,13 +95,24 @@ def test_rule_description_holding_bold_text_stays_one_item():
         [("T1098", "X", "A", "value a: b c d")], [])
 
 
-@pytest.mark.parametrize("md", [
-    " • <b>M-1</b>: one • <b>M-2</b>: two",
-    "<ul><li><b>M-1</b>: one</li><li><b>M-2</b>: two</li></ul>",
-    " • <b>M-1</b>: one</br> • <b>M-2</b>: two",
+@pytest.mark.parametrize("md, problems", [
+    (" • <b>M-1</b>: one • <b>M-2</b>: two", [("items-on-one-line", "2 model items written on one line; read one by one")]),
+    ("<ul><li><b>M-1</b>: one</li><li><b>M-2</b>: two</li></ul>", []),
+    (" • <b>M-1</b>: one</br> • <b>M-2</b>: two", []),
 ])
-def test_model_items_in_other_layouts(md):
-    assert cells.model_items(cell(md)) == ([("M-1", "one"), ("M-2", "two")], [])
+def test_model_items_in_other_layouts(md, problems):
+    assert cells.model_items(cell(md)) == ([("M-1", "one"), ("M-2", "two")], problems)
+
+
+@pytest.mark.parametrize("md, expected", [
+    ("↳ <b>R-1</b>: Logon by service account; <b>Note</b>: excludes machine accounts",
+     ("R-1", "Logon by service account; Note: excludes machine accounts")),
+    ("↳ <b>R-1</b>: Access to <b>admin</b>: share, <b>ADMIN$</b>: or C$", ("R-1", "Access to admin: share, ADMIN$: or C$")),
+    ("↳ <b>R-1</b>: First login ↳ <b>Zone</b>: from new zone", ("R-1", "First login ↳ Zone: from new zone")),
+])
+def test_bold_words_after_a_separator_are_no_items(md, expected):
+    assert cells.rule_items(cell(f"<b>T1078 - Valid Accounts</b><br> {md}")) == (
+        [("T1078", "Valid Accounts", *expected)], [])
 
 
 @pytest.mark.parametrize("md, expected", [
@@ -457,3 +472,88 @@ def test_second_counts_table_is_reported(tmp_path):
     t = convert(tmp_path, {"DS/Acme/one/ds_acme_one.md": page})
     assert rows(t.products, ["rules", "source_line"]) == [(0, 7)]
     assert rows(t.issues, ["code", "source_line"]) == [("unknown-table", 9)]
+
+
+CR_PAGE = """Correlation Rules by Product and UseCase
+========================================
+Vendor: Acme
+------------
+### Product: [Acme Gate](../ds_acme_acme_gate.md)
+### Use-Case: [Privilege Escalation](../../../../UseCases/uc_privilege_escalation.md)
+
+| Name | Description | Activity Types | MITRE ATT&CK® Tactic | Severity | Overlap with AA |
+| ---- | ---- | ---- | ---- | ---- | ---- |
+| New admin | An admin account was created | account-creation | <ul><li>Persistence</li><li>Privilege Escalation</li></ul> | High | No |
+"""
+
+PS_WITH_TABLE = """#### Parser Content
+```Java
+{
+Name = acme-x
+  Conditions = [ \"\"\"acme\"\"\" ]
+}
+```
+
+| Field | Meaning |
+| --- | --- |
+| user | the user |
+"""
+
+
+def test_tactics_listed_one_per_line(tmp_path):
+    t = convert(tmp_path, {"DS/Acme/acme_gate/CR/c_r_acme_gate_Privilege_Escalation.md": CR_PAGE})
+    assert rows(t.correlation_rules, ["name", "mitre_tactic"]) == [("New admin", "Persistence, Privilege Escalation")]
+
+
+def test_parser_page_with_a_table(tmp_path):
+    t = convert(tmp_path, {"Ps/pC_acmex.md": PS_WITH_TABLE})
+    assert rows(t.parsers, ["parser", "source_line"]) == [("acme-x", 2)]
+    assert rows(t.issues, ["code", "source_line"]) == [("unknown-table", 9)]
+
+
+INDEX_WITH_TTPS = """Exabeam Data Sources
+====================
+| Vendor | Product | MITRE ATT&CK | Content |
+| -- | -- | -- | -- |
+| Acme | [Widget](DS/Acme/Widget/ds_acme_widget.md) | T1078 - Valid Accounts | [3 Rules](DS/Acme/Widget/RM/r_m_x.md) |
+"""
+
+UC_WITH_RULES = """Use Case: Account Manipulation
+==============================
+
+### Vendor: Acme
+| Product | MITRE ATT&CK® TTP | Content |
+| ---- | ---- | ---- |
+| [Acme Gate](../DS/Acme/acme_gate/ds_acme_acme_gate.md) | T1098 - Account Manipulation<br> | [<ul><li>1 Rules</li></ul>](../DS/Acme/acme_gate/RM/r.md) |
+
+### Related rules
+| Rule Name | MITRE Tactic | Severity |
+| ---- | ---- | ---- |
+| New admin created | Persistence | High |
+"""
+
+RM_NUMERIC_TYPE = """Rules by Product and UseCase
+============================
+Vendor: Acme
+------------
+### Product: [Acme Gate](../ds_acme_acme_gate.md)
+### Use-Case: [Account Manipulation](../../../../UseCases/uc_account_manipulation.md)
+
+| Event Type | MITRE TTPs | Rules | Models |
+| --- | --- | --- | --- |
+| 4624 | | 0 | 0 |
+| app-activity | T1078 | <b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: Rule one | • <b>M-1</b>: Model one |
+"""
+
+
+def test_tables_that_only_look_like_other_kinds(tmp_path):
+    t = convert(tmp_path, {"Exabeam Data Sources.md": INDEX_WITH_TTPS, "UseCases/uc_account_manipulation.md": UC_WITH_RULES,
+                           "DS/Acme/acme_gate/RM/r_m_acme_acme_gate_Account_Manipulation.md": RM_NUMERIC_TYPE})
+    assert rows(t.pages, ["source_path", "kind"]) == sorted([
+        ("Exabeam Data Sources.md", "index"), ("UseCases/uc_account_manipulation.md", "use_case"),
+        ("DS/Acme/acme_gate/RM/r_m_acme_acme_gate_Account_Manipulation.md", "rules_models")])
+    assert rows(t.data_source_index, ["vendor", "product"]) == [("Acme", "Widget")]
+    assert rows(t.use_case_products, ["vendor", "product", "technique_id"]) == [("Acme", "Acme Gate", "T1098")]
+    assert rows(t.rules, ["event_type", "rule_id"]) == [("app-activity", "R-1")]
+    assert rows(t.models, ["event_type", "model_id"]) == [("app-activity", "M-1")]
+    assert len(t.use_case_counts) == 0 and len(t.correlation_rules) == 0

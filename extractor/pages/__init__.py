@@ -52,7 +52,8 @@ def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) ->
     # counts table only if its first row holds numbers, which classify() checks (a detail
     # table with a TTP column has the same header meanings). Tables that name products, use
     # cases or vendors hold text, never counts.
-    if "rules" in k and len(k) >= 3 and 2 * len(k) > len(names) and not m & _TEXT_COLUMNS:
+    if "rules" in k and k & {"parsers", "mitre_ttps"} and len(k) >= 3 and 2 * len(k) > len(names) \
+            and not m & _TEXT_COLUMNS:
         return MAYBE_COUNTS
     return _detail_kind(m)
 
@@ -68,13 +69,18 @@ def _detail_kind(m: set) -> str | None:
     return None
 
 
+_NO_COUNT = {"", "-", "–", "—", "n/a", "na"}
+
+
 def _numbers_first_row(table, meanings) -> bool:
-    """Whether the table's first row holds a whole number (or nothing) in every count column,
-    and a number in one at least."""
-    if not table.rows:
+    """Whether the table is one row holding a whole number (or nothing, or `-`) in every count
+    column, and numbers in two at least: a counts row, not a detail row that happens to
+    start with a number (`| 4624 | | |`)."""
+    if len(table.rows) != 1:
         return False
     values = [text_of(c) for c, m in zip(table.rows[0].cells, meanings) if m in COUNT_MEANINGS]
-    return any(values) and all(v.replace(",", "").isdigit() for v in values if v)
+    numbers = [v for v in values if v.lower() not in _NO_COUNT]
+    return len(numbers) >= 2 and all(v.replace(",", "").isdigit() for v in numbers)
 
 
 _KINDS: dict = {}  # (header names, under a matrix title) -> (table kind, meanings): few repeat
@@ -106,7 +112,7 @@ def _use_case_table(meanings) -> bool:
     """A use-case page's table: `Product | MITRE ATT&CK® TTP | Content` (no Use Case column,
     which data-source tables have; index pages list products without TTPs or content)."""
     m = set(meanings)
-    return {"product", "mitre_ttps", "content"} <= m and not m & {"use_case", "types_parsers"}
+    return {"product", "mitre_ttps", "content"} <= m and not m & {"use_case", "types_parsers", "vendor", "category"}
 
 
 def _has_parser_block(doc: Doc) -> bool:
@@ -145,8 +151,8 @@ def classify(doc: Doc) -> tuple[str, list]:
     # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
     # is left, which use-case pages share), so the tables decide when they are clear.
     use_case_table = any(_use_case_table(ms) for _, _, ms in tables)
-    if any(_correlation_table(ms) for _, _, ms in tables) or (
-            correlation and not use_case_table and (has_vendor or {"rule_name", "name"} & meanings_seen)):
+    if not use_case_table and (any(_correlation_table(ms) for _, _, ms in tables) or (
+            correlation and (has_vendor or {"rule_name", "name"} & meanings_seen))):
         return "correlation_rules", tables
     has_use_case_label = any(headers.USE_CASE_LABEL.match(x) for x in labels)
     if any(headers.RULES_MODELS_TITLE.search(x) for x in titles) or "rules_models" in kinds or (

@@ -82,7 +82,8 @@ def _table(result, table, meanings, labels) -> None:
             overlap = "true" if overlaps else "false"
         elif overlap is None and overlaps:
             overlap = "true"
-        tactic = cells.comma_list(text_of(get(row, "mitre_tactic")))
+        # (tactics one per line, `<li>` or `<br>`, are a list as much as comma-separated ones)
+        tactic = cells.comma_list(", ".join(text_of(x) for x in cells.lines(get(row, "mitre_tactic"))))
         row_use_case = cells.first_link(get(row, "use_case"))[1] or None  # the link text names it
         result.add("correlation_rules", (
             text(row, "vendor") or vendor, text(row, "product") or product, row_use_case or use_case,

@@ -34,7 +34,10 @@ def extract(result, doc, tables) -> None:
     path = result.path
     # A counts table is known by its columns; classify() may call it a matrix too when the
     # matrix title is the nearest heading above it.
-    counts = [(t, m) for t, k, m in tables if ({"technique_id", "mitre_ttps"} & set(m)) and "rules" in m]
+    # (Not a product's counts table, `Rules | ... | MITRE TTPs | ... | Parsers`, which counts
+    # techniques rather than naming them.)
+    counts = [(t, m) for t, k, m in tables
+              if ({"technique_id", "mitre_ttps"} & set(m)) and "rules" in m and k != "counts"]
     matrix = [(t, m) for t, k, m in tables if k == "matrix" and not any(t is c for c, _ in counts)]
     if counts or (matrix and result.kind == "mitre_map"):
         _rule_counts(result, matrix, counts)

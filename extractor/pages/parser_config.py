@@ -611,6 +611,9 @@ def _parse_config(text: str) -> dict:
 # yields a parser.
 NAME_KEY = re.compile(r'(?:^|[{,])[ \t]*"?name"?[ \t]*[=:]', re.IGNORECASE | re.MULTILINE)
 # `key = {` or `key = [` opening a line: config syntax, which a log sample's `user=bob` is not.
+# A key only parser configs have: a block with one is a config, not a log sample.
+_PARSER_KEY = re.compile(r'^[ \t]*"?(?:conditions|fields|timeformat|parserversion|datatype)"?[ \t]*=',
+                         re.IGNORECASE | re.MULTILINE)
 _CONFIG_SHAPE = re.compile(r'^[ \t]*"?[\w.-]+"?[ \t]*=[ \t]*[{\[]', re.MULTILINE)
 
 
@@ -631,7 +634,7 @@ def _choose(blocks: list) -> tuple:
         # A block shaped like a config but holding no parser, beside the one read: its
         # content is lost, so it is reported (as a config without Name).
         broken = [c for c in blocks if c is not chosen and all(c is not x for x, _ in configs)
-                  and _CONFIG_SHAPE.search(c.text)]
+                  and _CONFIG_SHAPE.search(c.text) and _PARSER_KEY.search(c.text)]
         return chosen, configs[0][1], [c for c, _ in configs[1:]], broken
     block = next((c for c in blocks if _CONFIG_SHAPE.search(c.text)), named[0] if named else blocks[0])
     cfg = next((cfg for c, cfg in parsed if c is block), None)
@@ -647,7 +650,7 @@ def extract(result, doc, tables) -> None:
     else:
         _config(result, *_choose(blocks))
     # No real parser page has a table; one that does holds something no output table takes.
-    for table in tables:
+    for table, _kind, _meanings in tables:
         result.issues.append(issue(path, table.line, "unknown-table",
                                    "a table on a parser-config page; not read"))
 
