@@ -22,6 +22,7 @@ _COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b"
 # Items written side by side on one line: `T1078 - Valid Accounts, T1110 - Brute Force`. Only a
 # separator followed by another id splits (technique names may hold commas of their own).
 # An id followed by its dash (`T1110 - `) starts an item wherever it stands (`<p>` around items).
+_AN_ID = re.compile(r"TA?\d{4}")  # a second one on the line: only then is it split
 _TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=TA?\d{4}(?:\.\d{3})?\b)|\s+(?=TA?\d{4}(?:\.\d{3})?\s*[-–]\s)")
 _INT = re.compile(r"^\d[\d,]*$")
 
@@ -134,7 +135,7 @@ def ttps(cell: list):
                               if type(tok) is str or tok[0] == "a"))
         if not text:
             continue
-        for item in _TTP_SEPARATOR.split(text) if len(text) > 12 else (text,):
+        for item in _TTP_SEPARATOR.split(text) if _AN_ID.search(text, 1) else (text,):
             m = _TTP.match(item) or _TTP_BARE.match(item)
             if m:
                 name = clean(m.groupdict().get("name") or "") or None
