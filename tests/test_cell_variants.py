@@ -219,7 +219,8 @@ def t(tmp_path_factory):
 
 
 def rows(df, cols) -> list:
-    return sorted(tuple(None if pd.isna(x) else x for x in r) for r in df[cols].itertuples(index=False, name=None))
+    return sorted((tuple(None if pd.isna(x) else x for x in r) for r in df[cols].itertuples(index=False, name=None)),
+                  key=lambda r: tuple((x is None, repr(x)) for x in r))
 
 
 def test_counts_table_with_a_column_more_and_one_less(t):
@@ -557,3 +558,15 @@ def test_tables_that_only_look_like_other_kinds(tmp_path):
     assert rows(t.rules, ["event_type", "rule_id"]) == [("app-activity", "R-1")]
     assert rows(t.models, ["event_type", "model_id"]) == [("app-activity", "M-1")]
     assert len(t.use_case_counts) == 0 and len(t.correlation_rules) == 0
+
+
+def test_use_case_table_with_a_parsers_column(tmp_path):
+    """An older spelling: the types-and-parsers column headed `Parsers`, its cells as usual (and
+    a parser with no type before it, as some old cells have)."""
+    page = _main_page("Acme", "One", "2_ds_acme_one.md").replace(
+        "| Use-Case | Activity Types/Parsers |", "| Use-Case | Parsers |").replace(
+        "| file-read<br> |", "| ↳[acme-any](Ps/pC_acmeany.md)<br> file-read<br> ↳[acme-read](Ps/pC_acmeread.md) |")
+    t = convert(tmp_path, {"DS/Acme/one/ds_acme_one.md": page})
+    assert rows(t.activity_parsers, ["use_case", "activity_type", "parser"]) == [
+        ("Data Access", "file-read", "acme-read"), ("Data Access", None, "acme-any")]
+    assert rows(t.issues, ["code", "source_line"]) == [("parser-without-type", 11)]

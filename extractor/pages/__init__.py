@@ -34,7 +34,8 @@ class PageResult:
 def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) -> str | None:
     """What a table holds, judged by its columns' meanings (and a matrix title above it)."""
     m = set(header_meanings)
-    if "use_case" in m and "types_parsers" in m:
+    # (An older spelling may head the types-and-parsers column `Parsers` alone.)
+    if "use_case" in m and ("types_parsers" in m or ("parsers" in m and "activity_types" not in m)):
         return "use_cases"
     named = [n for n in names if n]
     tactics = sum(1 for n in named if headers.tactic(n))

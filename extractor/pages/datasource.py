@@ -94,6 +94,8 @@ def _counts(result, table, meanings, vendor, product) -> None:
 def _use_cases(result, table, meanings, vendor, product) -> None:
     path = result.path
     # `activity_types` here is the 2021 column of category lists (<ul><li>).
+    if "types_parsers" not in meanings:  # a `Parsers` column: the same `type<br> ↳[parser]` cells
+        meanings = ["types_parsers" if m == "parsers" else m for m in meanings]
     col = columns(result, table, meanings, ("use_case", "types_parsers", "mitre_ttps", "content", "activity_types"),
                   "use-case column", "is not known")
     width = len(table.header)
