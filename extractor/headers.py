@@ -64,8 +64,9 @@ TACTICS: dict[str, str] = {
 
 # Headings: "Vendor: X", "Product: X", "Use-Case: X", and the matrix title in its spellings
 # (`ATT&CK Matrix for Enterprise`, `MITRE ATT&CK® Framework for Enterprise`).
-VENDOR_LABEL = re.compile(r"^\s*vendor\s*:\s*(.*)$", re.IGNORECASE)
-PRODUCT_LABEL = re.compile(r"^\s*product\s*:\s*(.*)$", re.IGNORECASE)
+# (Both may share one heading: `Vendor: Acme / Product: Acme Gate`.)
+VENDOR_LABEL = re.compile(r"^\s*vendor\s*:\s*(.*?)(?:\s*[/|,;]\s*product\s*:.*)?$", re.IGNORECASE)
+PRODUCT_LABEL = re.compile(r"^(?:\s*vendor\s*:.*?[/|,;])?\s*product\s*:\s*(.*)$", re.IGNORECASE)
 USE_CASE_LABEL = re.compile(r"^\s*use[ _-]?case\s*:\s*(.*)$", re.IGNORECASE)
 MATRIX_TITLE = re.compile(r"att&ck.*(matrix|framework)|(matrix|framework).*att&ck", re.IGNORECASE)
 RULES_MODELS_TITLE = re.compile(r"rules?\b.*\bby\b.*\bproduct", re.IGNORECASE)

@@ -570,3 +570,14 @@ def test_use_case_table_with_a_parsers_column(tmp_path):
     assert rows(t.activity_parsers, ["use_case", "activity_type", "parser"]) == [
         ("Data Access", "file-read", "acme-read"), ("Data Access", None, "acme-any")]
     assert rows(t.issues, ["code", "source_line"]) == [("parser-without-type", 11)]
+
+
+@pytest.mark.parametrize("text, vendor, product", [
+    ("Vendor: Acme / Product: Acme Gate", "Acme", "Acme Gate"),
+    ("Vendor: Acme | Product: Acme Gate", "Acme", "Acme Gate"),
+    ("Vendor: Acme Inc.", "Acme Inc.", None),
+    ("Product: Acme/Gate", None, "Acme/Gate"),
+])
+def test_vendor_and_product_in_one_heading(text, vendor, product):
+    v, p = headers.VENDOR_LABEL.match(text), headers.PRODUCT_LABEL.match(text)
+    assert (v and v.group(1), p and p.group(1)) == (vendor, product)
