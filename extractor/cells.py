@@ -19,10 +19,11 @@ _TECHNIQUE_URL = re.compile(r"/techniques/(?P<id>T\d{4})(?:[/.](?P<sub>\d{3}))?/
 # `12 Rules`, and the other way round `Rules: 12`
 _COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b"
                     r"|\b(?P<what2>rules?|models?)\s*[:=]\s*(?P<n2>\d[\d,]*)", re.IGNORECASE)
-# Items written side by side on one line: `T1078 - Valid Accounts, T1110 - Brute Force`. Only a
-# separator followed by another id splits (technique names may hold commas of their own).
-# An id followed by its dash (`T1110 - `) starts an item wherever it stands (`<p>` around items).
-_AN_ID = re.compile(r"TA?\d{4}")  # a second one on the line: only then is it split
+# Items written side by side on one line (`T1078 - Valid Accounts, T1110 - Brute Force`, or in
+# `<p>`s) are split: before a `,`/`;` followed by another id (technique names may hold commas
+# of their own), and before an id followed by its dash (`T1110 - `). Only lines that hold a
+# second id are tried.
+_AN_ID = re.compile(r"TA?\d{4}")
 _TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=TA?\d{4}(?:\.\d{3})?\b)|\s+(?=TA?\d{4}(?:\.\d{3})?\s*[-–]\s)")
 _INT = re.compile(r"^\d[\d,]*$")
 
@@ -385,29 +386,22 @@ _ID_LIKE = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+:?$")
 
 
 def _starts_item(line: list, i: int) -> bool:
-    """Whether line[i] is a <b> that opens `<b>ID</b>:` with an ID-like text."""
+    """Whether line[i] is a <b> that opens `<b>ID</b>:`: an ID-like text, then `:` after the
+    </b> (or inside it, `<b>ID:</b>`)."""
     tok = line[i]
-    if not (type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 1 and _colon_after_bold(line, i)):
+    if not (type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 1):
         return False
     inside = []
-    for t in line[i + 1:]:
-        if type(t) is tuple and t[0] == "h" and _tag_kind(t[1]) == 2:
-            break
+    for j in range(i + 1, len(line)):
+        t = line[j]
         if type(t) is str:
             inside.append(t)
-    return bool(_ID_LIKE.match("".join(inside).strip()))
-
-
-def _colon_after_bold(line: list, i: int) -> bool:
-    """Whether the <b> at line[i] closes and is followed by `:` (or holds `ID:`)."""
-    for j in range(i + 1, len(line)):
-        tok = line[j]
-        if type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 2:
+        elif t[0] == "h" and _tag_kind(t[1]) == 2:
             after = line[j + 1] if j + 1 < len(line) else ""
-            before = line[j - 1] if j > i + 1 else ""
-            return (type(after) is str and after.lstrip().startswith(":")) or (
-                type(before) is str and before.rstrip().endswith(":"))
-    return False
+            text = "".join(inside).strip()
+            colon = text.endswith(":") or (type(after) is str and after.lstrip().startswith(":"))
+            return colon and bool(_ID_LIKE.match(text))
+    return False  # never closed
 
 
 def _looks_like_item(pre: str, bold, rest: str) -> bool:
