@@ -164,6 +164,20 @@ def unreadable(path: str, size: int, code: str, message: str) -> PageResult:
     return result
 
 
+def _read_rest(fh, head: bytes, max_bytes: int) -> bytes:
+    """head + the rest of the file, up to max_bytes + 1 bytes (one more than allowed, so a page
+    over the limit shows).
+    Read by the size the file says it has: asking for max_bytes + 1 at once makes Python set
+    up a buffer that large for every page (16 MiB), which cost more than the parse of a
+    small page. The size is only trusted as far as it goes: a file that says 0 (not a regular
+    file) or has grown is read on, up to the limit."""
+    want = min(os.fstat(fh.fileno()).st_size, max_bytes) + 1 - len(head)
+    data = head + fh.read(want) if want > 0 else head
+    if len(data) > max_bytes or len(data) < len(head) + want:
+        return data  # over the limit, or the whole file (it ended before `want`)
+    return data + fh.read(max_bytes + 1 - len(data))
+
+
 def extract_file(path: str, abspath: str, max_bytes: int, modules: frozenset | None = None) -> PageResult:
     """Read and extract one file of a folder tree (called in worker processes)."""
     if not is_markdown(path):
@@ -180,9 +194,9 @@ def extract_file(path: str, abspath: str, max_bytes: int, modules: frozenset | N
                     kind = _kind_from_head(head.decode("utf-8", "replace"), modules)
                     if kind is not None:
                         return PageResult(path, kind, os.fstat(fh.fileno()).st_size)
-                data = head + fh.read(max_bytes + 1 - len(head))
+                data = _read_rest(fh, head, max_bytes)
             else:
-                data = fh.read(max_bytes + 1)
+                data = _read_rest(fh, b"", max_bytes)
             if len(data) > max_bytes:
                 size = os.fstat(fh.fileno()).st_size
                 return unreadable(path, size, "page-too-large",

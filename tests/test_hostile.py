@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -845,3 +846,28 @@ def test_damaging_one_page_leaves_the_others_alone(tmp_path_factory, clean, vict
         b = [r for r in clean[name] if r["source_path"] not in skip]
         assert a == b, f"damaging {victim} changed table {name} for other pages"
     shutil.rmtree(base)
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001, 5000])
+@pytest.mark.parametrize("head", [0, 10])
+def test_read_rest_reads_whole_pages_and_stops_past_the_limit(tmp_path, size, head):
+    """A page is read whole when it is at most the limit; past it, one byte more than the
+    limit shows it is too large. Also when the file says it is empty (a pipe), as long as it
+    really has bytes."""
+    from extractor.extract import _read_rest
+
+    limit = 1000
+    data = bytes(range(256)) * (size // 256 + 1)
+    data = data[:size]
+    expected = data if size <= limit else data[:limit + 1]
+    path = tmp_path / "p.md"
+    path.write_bytes(data)
+    with open(path, "rb") as fh:
+        assert _read_rest(fh, fh.read(head), limit) == expected
+    r, w = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(w, data), os.close(w)))
+    writer.start()
+    with open(r, "rb") as fh:
+        assert os.fstat(fh.fileno()).st_size == 0
+        assert _read_rest(fh, fh.read(head), limit) == expected
+    writer.join()
