@@ -68,6 +68,19 @@ _ARROW_ONLY = {_ARROW, ""}
 _PARSER_MARK = re.compile(r"^\s*(?:↳|→|⤷|↪|└─*|-+>|=>)\s*(?P<name>\S.*)$")
 
 
+_QUOTES = '"“”'
+
+
+def _unquoted(type_text: str, problems: list) -> str:
+    """`""app-login:success""` -> `app-login:success`: some pages quote a type, and activity
+    types never hold quotes (left as they are, the same type would differ between releases)."""
+    name = type_text.strip(_QUOTES).strip()
+    if name and name != type_text:
+        problems.append(("stray-quote", f"activity type {type_text!r} is written in quotes; read as {name!r}"))
+        return name
+    return type_text
+
+
 def activity_parsers(cell: list):
     """The `Activity Types/Parsers` cell -> [(activity_type, legacy_event_type, parser,
     parser_page)], problems as (issue code, message) pairs.
@@ -110,7 +123,7 @@ def activity_parsers(cell: list):
             # A type line (or a type written on the same line as its first parser).
             if current is not None and not current_used:
                 rows.append((*current, None, None))
-            current, current_used = split_legacy(before), False
+            current, current_used = split_legacy(_unquoted(before, problems)), False
         for tok in links:
             name = clean(tok[2]) or None
             if name is None:  # `[](Ps/x.md)`: a page, but no name to record it under
@@ -197,21 +210,26 @@ def matrix_links(cell: list):
     return out, problems
 
 
-def categories(cell: list) -> list[str]:
-    """The 2021 `Activity Types` column: `<ul><li>Authentication</li><li>...</li></ul>`, or
-    plain <br>-separated names -> ["Authentication", ...]."""
+# A list marker written as text before an item (`- Authentication<br>- Network`).
+_LIST_MARK = re.compile(r"^[-*+•]\s+")
+
+
+def list_items(cell: list) -> list[str]:
+    """A cell that lists names: `<ul><li>Authentication</li><li>...</li></ul>`, plain
+    <br>-separated names, or `- A<br>- B` -> ["Authentication", ...] (the 2021 `Activity Types`
+    categories, the `Event Types` of older use-case pages). Link text counts as text."""
     items: list[str] = []
     current: list[str] = []
     for tok in cell:
         if type(tok) is str:
             current.append(tok)
-        elif tok is BR or (tok[0] == "h" and tok[1].lower().lstrip("</").startswith(("li", "ul", "ol"))):
+        elif tok is BR:  # <br> and the list tags
             items.append(clean("".join(current)))
             current = []
         elif tok[0] == "a":
             current.append(tok[2])
     items.append(clean("".join(current)))
-    return [item for item in items if item]
+    return [_LIST_MARK.sub("", item) for item in items if item and not _LIST_MARK.fullmatch(item + " ")]
 
 
 # --- rules, models and correlation-rule cells

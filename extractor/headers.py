@@ -7,6 +7,7 @@ brackets) and matched by what it means. A new spelling is one line here.
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 # Canonical column meanings, tried in order; the first pattern that matches wins.
@@ -33,8 +34,9 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("overlap_with_aa", r"overlap (with )?aa"),
     ("category", r"(product )?categor(y|ies)"),
     # rules side (page-kinds work): add aliases below this line
-    ("change_status", r"change status"),  # correlation-rule change log, not a rule list
-    ("change_date", r"change date"),
+    # correlation-rule change log, not a rule list (older logs: `Updated at | Query of Change`)
+    ("change_status", r"change status|change type|(query|type|kind) of change"),
+    ("change_date", r"change date|date of change|(last )?updated( at| on)?"),
     # index side (page-kinds work): add aliases below this line
     ("technique_id", r"(ttp|technique|att&ck) (code|id)s?"),
     ("technique_name", r"technique ?[:/] ?sub-?techniques?|(technique|ttp) names?"),
@@ -62,6 +64,10 @@ TACTICS: dict[str, str] = {
     "impact": "impact",
 }
 
+# Their names as ATT&CK writes them (the matrix column is recorded so, whatever the page's case).
+_TACTIC_TITLES = {name: " ".join(w if w in ("and", "&") else w.capitalize() for w in name.split())
+                  .replace("&", "and") for name in TACTICS}
+
 # Headings: "Vendor: X", "Product: X", "Use-Case: X", and the matrix title in its spellings
 # (`ATT&CK Matrix for Enterprise`, `MITRE ATT&CK® Framework for Enterprise`).
 # (Both may share one heading: `Vendor: Acme / Product: Acme Gate`.)
@@ -69,6 +75,7 @@ VENDOR_LABEL = re.compile(r"^\s*vendor\s*:\s*(.*?)(?:\s*[/|,;]\s*product\s*:.*)?
 PRODUCT_LABEL = re.compile(r"^(?:\s*vendor\s*:.*?[/|,;])?\s*product\s*:\s*(.*)$", re.IGNORECASE)
 USE_CASE_LABEL = re.compile(r"^\s*use[ _-]?case\s*:\s*(.*)$", re.IGNORECASE)
 MATRIX_TITLE = re.compile(r"att&ck.*(matrix|framework)|(matrix|framework).*att&ck", re.IGNORECASE)
+CHANGE_LOG_TITLE = re.compile(r"change[\s-]?log", re.IGNORECASE)
 RULES_MODELS_TITLE = re.compile(r"rules?\b.*\bby\b.*\bproduct", re.IGNORECASE)
 PARSER_CONTENT_TITLE = re.compile(r"parser\s*content", re.IGNORECASE)
 # A total the MitreMap page states in a heading: `MITRE Techniques: 104`, `MITRE
@@ -108,3 +115,15 @@ def meaning(header: str) -> str | None:
 def tactic(header: str) -> str | None:
     """Navigator shortname of an ATT&CK tactic header, or None."""
     return TACTICS.get(normalize(header))
+
+
+def tactic_title(header: str) -> str | None:
+    """The tactic's name as ATT&CK writes it (`Defense evasion` -> `Defense Evasion`), or None."""
+    return _TACTIC_TITLES.get(normalize(header))
+
+
+def closest_tactic(header: str) -> str | None:
+    """The tactic a misspelt header most likely means (`Privilage escalation`), or None when
+    none is close: at most about one letter in ten may differ."""
+    found = difflib.get_close_matches(normalize(header), list(TACTICS), n=1, cutoff=0.85)
+    return _TACTIC_TITLES[found[0]] if found else None

@@ -26,7 +26,7 @@ CODES: dict[str, tuple[str, str]] = {
     "missing-product": ("error", "a data-source page without a `Product:` heading"),
     "empty-vendor": ("warning", "the `Vendor:` heading names no vendor"),
     "empty-product": ("warning", "the `Product:` heading names no product"),
-    "missing-counts": ("warning", "a data-source page without a counts table"),
+    "missing-counts": ("info", "a data-source or rules-and-models page without a counts table (some layouts have none); a data-source page still gets its products row, without counts"),
     "missing-use-cases": ("error", "a data-source page without its use-case table (cut off or broken)"),
     "orphan-continuation": ("warning", "a continuation page no data-source page leads to"),
     "ambiguous-continuation": ("warning", "a continuation page that pages of more than one product lead to"),
@@ -34,6 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),
     "unread-table": ("info", "a table of an index page that no output table holds (a list of use cases, a change log, ...)"),
     "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),
+    "tactic-spelling": ("warning", "a matrix column that misspells an ATT&CK tactic name; read as the closest one"),
     "ragged-row": ("warning", "a table row with fewer or more cells than its header"),
     "heading-in-table": ("warning", "a title written right under a table, without a blank line, read as a row of it; not taken as a record"),
     "rows-outside-table": ("error", "lines written as table rows that are in no table (their header's delimiter row missing or glued to it, or a blank line before them); not read"),
@@ -44,6 +45,7 @@ CODES: dict[str, tuple[str, str]] = {
     "parser-without-name": ("warning", "a parser link with no text (`[](Ps/x.md)`); recorded with parser empty"),
     "parser-without-link": ("warning", "a parser line (`↳ name`) without a link to its page; recorded with parser_page empty"),
     "stray-text": ("warning", "text in a cell that belongs to no record"),
+    "stray-quote": ("warning", "a parser name or activity type with stray quotes (`\"`) at its ends; read without them"),
     "bad-ttp": ("warning", "a TTP item that is not `T#### - name`"),
     "bad-count": ("warning", "a count that is not a whole number"),
     "bad-content": ("warning", "a Content cell without rule or model counts"),
@@ -67,7 +69,7 @@ CODES: dict[str, tuple[str, str]] = {
     "bad-model-item": ("error", "a model item without a model ID; not read"),
     "missing-rule-name": ("error", "a correlation-rule row without a name; not read"),
     # index pages (ParsersLegacy, MitreMap, data-source and product-category lists)
-    "stray-quote": ("warning", "a parser name with a stray `\"` at one end; read without it"),
+
     "empty-parser-name": ("warning", "a parser-rename row with an empty old or new name"),
     "empty-category": ("warning", "a product-category row that names no category"),
     "duplicate-technique": ("warning", "a technique counted twice in the MitreMap counts table; both rows kept"),

@@ -74,11 +74,29 @@ class CodeBlock:
 
 
 @dataclass(slots=True)
+class ListItem:
+    line: int
+    text: str  # visible text, link text included
+    links: list  # [(url, text)]
+
+
+@dataclass(slots=True)
+class ListBlock:
+    """A Markdown list outside tables (older pages list use cases, event types, parsers and
+    rules this way). Items of nested lists are items of the list they sit in, in page order."""
+    line: int
+    heading: Heading | None  # the nearest heading above
+    lead: str  # the text of a paragraph between that heading and the list (`Rules`), or ""
+    items: list  # [ListItem]
+
+
+@dataclass(slots=True)
 class Doc:
     headings: list = field(default_factory=list)
     tables: list = field(default_factory=list)
     links: list = field(default_factory=list)  # [(url, text, line)] outside tables and headings
     code: list = field(default_factory=list)
+    lists: list = field(default_factory=list)  # [ListBlock]
     # [(start, end)] byte ranges of the tables, code blocks and HTML blocks: the lines inside
     # them are accounted for, whatever they look like.
     spans: list = field(default_factory=list)
@@ -179,7 +197,9 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
     # link's text, a heading, a code block); `mode` says which.
     sink: list | None = None
-    mode = 0  # 0 nothing, 2 link, 3 heading, 4 code (1 was a table cell, now read by _cell)
+    # 0 nothing, 2 link, 3 heading, 4 code, 5 list item, 6 paragraph (1 was a table cell, now
+    # read by _cell)
+    mode = 0
     outer_sink: list | None = None
     outer_mode = 0
     heading: Heading | None = None
@@ -192,6 +212,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     code: CodeBlock | None = None
     last_cell_end = table_start = 0
     zero_width: list = []
+    block: ListBlock | None = None  # the list being read
+    list_depth = 0
+    items: list = []  # [(item, the sink it interrupted)]: items open, nested ones last
+    lead = ""  # the last paragraph's text since the last heading, table or list
 
     events = iter(pyromark.events_with_range(text, options=_OPTIONS))
     for ev, rng in events:
@@ -223,6 +247,15 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 last_cell_end, zero_width = rng["start"], []
             elif val == "TableHead":
                 in_head = True
+            elif val == "Paragraph":
+                if mode == 0:
+                    sink, mode = [], 6
+            elif val == "Item":
+                if list_depth and (mode == 0 or mode == 5):
+                    item = ListItem(lines(rng["start"]), "", [])
+                    block.items.append(item)
+                    items.append((item, sink))
+                    sink, mode = [], 5
             elif type(val) is dict:
                 if "Link" in val:
                     if mode == 2:  # an autolink inside a link's text: part of that text
@@ -231,12 +264,18 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                     outer_sink, outer_mode, link_depth = sink, mode, 1
                     link_url, link_line = val["Link"]["dest_url"], lines(rng["start"])
                     sink, mode = [], 2
+                elif "List" in val:
+                    if list_depth:
+                        list_depth += 1
+                    elif mode == 0:
+                        block = ListBlock(lines(rng["start"]), heading, lead, [])
+                        list_depth = 1
                 elif "Table" in val:
                     table = Table(lines(rng["start"]), [], [], heading)
-                    table_start = rng["start"]
+                    table_start, lead = rng["start"], ""
                 elif "Heading" in val:
                     heading = Heading(int(val["Heading"]["level"][1:]), "", lines(rng["start"]), [])
-                    sink, mode = [], 3
+                    sink, mode, lead = [], 3, ""
                 elif "CodeBlock" in val:
                     kind = val["CodeBlock"]
                     code = CodeBlock(lines(rng["start"]), kind.get("Fenced", "") if type(kind) is dict else "", "")
@@ -260,6 +299,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                     doc.links.append((link_url, link_text, link_line))
                 else:
                     sink.append(link_text)
+                    if mode >= 5:  # a list item's or a paragraph's: still a link of the page
+                        doc.links.append((link_url, link_text, link_line))
+                        if mode == 5:
+                            items[-1][0].links.append((link_url, link_text))
             elif val == "TableRow":
                 # The parser pads a short row with empty cells placed at the row's end, and
                 # drops the cells of a long one: both are damage worth reporting.
@@ -268,6 +311,24 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 table.rows.append(row)
             elif val == "TableHead":
                 in_head = False
+            elif val == "Paragraph":
+                if mode == 6:
+                    lead = " ".join("".join(sink).split())
+                    sink, mode = None, 0
+                elif mode == 5:
+                    sink.append(" ")
+            elif val == "Item":
+                if mode == 5 and items:
+                    item, outer = items.pop()
+                    item.text = " ".join("".join(sink).split())
+                    sink = outer
+                    mode = 5 if items else 0
+            elif type(val) is dict and "List" in val:
+                if list_depth:
+                    list_depth -= 1
+                    if not list_depth:
+                        doc.lists.append(block)
+                        block, lead = None, ""
             elif val == "Table":
                 # A page cut off inside a table: the last row reaches the end of the file
                 # without its closing pipe.

@@ -69,7 +69,7 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
         ("technique_id", _s), ("technique_name", _s), ("rules", _i), ("models", _i),
         ("event_types", _s), ("source_path", _s), ("source_line", _i),
     ],
-    # The 2021 extra `Activity Types` column of data-source pages (`<ul><li>` categories).
+    # The 2021 extra `Activity Types` column of data-source and use-case pages (`<ul><li>` categories).
     "use_case_categories": [
         ("release", _s), ("vendor", _s), ("product", _s), ("use_case", _s), ("category", _s),
         ("source_path", _s), ("source_line", _i),

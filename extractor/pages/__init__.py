@@ -147,7 +147,8 @@ def classify(doc: Doc) -> tuple[str, list]:
     titles = [x for x in labels if not (headers.VENDOR_LABEL.match(x) or headers.PRODUCT_LABEL.match(x)
                                         or headers.USE_CASE_LABEL.match(x))]
     correlation = any("correlation" in x.lower() for x in titles)
-    if correlation and {"change_status", "change_date"} & meanings_seen:
+    if correlation and ({"change_status", "change_date"} & meanings_seen
+                        or any(headers.CHANGE_LOG_TITLE.search(x) for x in titles)):
         return "index", tables  # the correlation-rule change log: changes, not the rules
     # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
     # is left, which use-case pages share), so the tables decide when they are clear.
@@ -196,7 +197,7 @@ FILLS = {
                    "use_case_categories"},
     "rules_models": {"use_case_counts", "rules", "models"},
     "correlation": {"correlation_rules"},
-    "use_case": {"use_case_products"},
+    "use_case": {"use_case_products", "use_case_categories"},
     "parser_config": {"parsers"},
     "index": {"parser_renames", "technique_rule_counts", "mitre_totals", "data_source_index",
               "product_categories"},

@@ -80,7 +80,11 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
     if main and not seen_counts:
-        result.issues.append(issue(path, None, "missing-counts", "no counts table (Rules | Models | ...)"))
+        # Some layouts (2021 flat pages) have none: the product is still one, its counts unknown.
+        line = next((h.line for h in doc.headings if headers.PRODUCT_LABEL.match(h.text)), None)
+        result.add("products", (vendor, product, None, None, None, None, None, path, line))
+        result.issues.append(issue(path, None, "missing-counts",
+                                   "no counts table (Rules | Models | ...): the product's counts are left empty"))
     if main and not any(kind == "use_cases" for _, kind, _ in tables):
         result.issues.append(issue(path, None, "missing-use-cases",
                                    "no use-case table (Use-Case | Activity Types/Parsers | ...)"))
@@ -130,7 +134,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
         for activity_type, legacy, parser, parser_page in pairs:
             result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,
                                             parser, parser_page, path, line))
-        for category in cells.categories(cell_of(row, col, "activity_types")):
+        for category in cells.list_items(cell_of(row, col, "activity_types")):
             result.add("use_case_categories", (vendor, product, use_case, category, path, line))
         ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         _problems(result, line, "bad-ttp", problems)
@@ -141,9 +145,17 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
 def _matrix(result, table, vendor, product) -> None:
     tactics = [text_of(c) for c in table.header]
     for i, name in enumerate(tactics):
-        if name and headers.tactic(name) is None:
-            result.issues.append(issue(result.path, table.line, "unknown-tactic",
-                                       f"matrix column {name!r} is not an ATT&CK tactic"))
+        title = headers.tactic_title(name) if name else None
+        if title is None and name:
+            title = headers.closest_tactic(name)
+            if title is None:
+                result.issues.append(issue(result.path, table.line, "unknown-tactic",
+                                           f"matrix column {name!r} is not an ATT&CK tactic"))
+            else:
+                result.issues.append(issue(result.path, table.line, "tactic-spelling",
+                                           f"matrix column {name!r} is no ATT&CK tactic name; read as "
+                                           f"{title!r}, the closest"))
+        tactics[i] = title or name
     for row in table.rows:
         check_row(result, table, row, len(tactics))
         for i, cell in enumerate(row.cells):

@@ -8,35 +8,15 @@
 
 One row per technique of the TTP cell (a product with none: one row with technique null).
 Older pages add an `Event Types` column holding a `<ul><li>` list; it is kept, comma-joined,
-in event_types.
+in event_types. 2021 pages add beside it an `Activity Types` column of categories:
+use_case_categories.
 """
 from __future__ import annotations
 
-import re
-
 from .. import cells, headers
 from ..issues import issue
-from ..markdown import BR, text_of
+from ..markdown import text_of
 from .common import cell_of, check_row, columns, glued_heading
-
-_LIST_TAG = re.compile(r"^</?(ul|ol|li)\b[^>]*>$|^<br\s*/?>$", re.IGNORECASE)
-
-
-def list_items(cell: list) -> list[str]:
-    """The items of a cell written as `<ul><li>a</li><li>b</li></ul>` or `a<br>b`."""
-    items: list[str] = []
-    current: list[str] = []
-    for tok in cell:
-        if type(tok) is str:
-            current.append(tok)
-        elif tok is BR or (tok[0] == "h" and _LIST_TAG.match(tok[1])):
-            items.append(cells.clean("".join(current)))
-            current = []
-        elif tok[0] == "a":
-            current.append(tok[2])
-    items.append(cells.clean("".join(current)))
-    return [x for x in items if x]
-
 
 def _title(doc) -> tuple[str | None, int | None]:
     for h in doc.headings:
@@ -87,9 +67,21 @@ def extract(result, doc, tables) -> None:
                                        "truncated-table", "the page ends inside this table row"))
 
 
+def _type_columns(table, meanings) -> list:
+    """2021 pages set `Activity Types` (categories) beside `Event Types`, two headers of one
+    meaning elsewhere: there the column that says `event` holds the types and the other the
+    categories."""
+    both = [i for i, m in enumerate(meanings) if m == "activity_types"]
+    events = [i for i in both if "event" in headers.normalize(text_of(table.header[i]))]
+    if len(both) < 2 or len(events) != 1:
+        return meanings
+    return ["category" if i in both and i != events[0] else m for i, m in enumerate(meanings)]
+
+
 def _products(result, table, meanings, use_case, vendor) -> None:
     path = result.path
-    col = columns(result, table, meanings, ("product", "mitre_ttps", "content", "activity_types"),
+    col = columns(result, table, _type_columns(table, meanings),
+                  ("product", "mitre_ttps", "content", "activity_types", "category"),
                   "use-case column", "is not known")
     width = len(table.header)
     vendor_label = None
@@ -117,7 +109,9 @@ def _products(result, table, meanings, use_case, vendor) -> None:
             (rules, models, _rm_page), problems = cells.content(cell_of(row, col, "content"))
             for msg in problems:
                 result.issues.append(issue(path, line, "bad-content", msg))
-        event_types = ", ".join(list_items(cell_of(row, col, "activity_types"))) or None
+        event_types = ", ".join(cells.list_items(cell_of(row, col, "activity_types"))) or None
+        for category in cells.list_items(cell_of(row, col, "category")):
+            result.add("use_case_categories", (vendor, product, use_case, category, path, line))
         ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         for msg in problems:
             result.issues.append(issue(path, line, "bad-ttp", msg))

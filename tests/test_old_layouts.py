@@ -1,0 +1,128 @@
+"""Layouts of 2020-2021 releases (Content-Doc) that the three real trees do not have: flat data-source
+pages without a counts table, category cells written as `- A<br>- B`, a matrix whose tactic
+headers are lower case or misspelt, use-case pages with both an `Activity Types` (categories) and
+an `Event Types` column.
+
+The pages were written by hand in the docs' format, with made-up vendors; every expected record
+was read off them by hand. Line numbers are 1-based page lines.
+"""
+from __future__ import annotations
+
+try:
+    from pagetools import convert, issues, kinds, rows
+except ImportError:  # tests/ turned into a package
+    from tests.pagetools import convert, issues, kinds, rows
+
+
+# A flat 2021 data-source page: no counts table, categories as dash items, `-- [parser]` marks,
+# and a matrix with one header in lower case and one misspelt.
+FLAT = "DataSources/datasource_quarrel_quarrel_gate.md"
+FLAT_TEXT = """Vendor: Quarrel
+===============
+Product: Quarrel Gate
+---------------------
+| Use-Case | Activity Types | Event Types/Parsers | MITRE TTP | Content |
+|:--------:|:--------------:|:-------------------:|:---------:|:-------:|
+| [Badge Access](../UseCases/usecase_badge_access.md) | - Physical Access<br>- Activity Time  and Type<br> | physical-access<br> -- [quarrel-badge-in](../Parsers/parserContent_quarrel-badge-in.md)<br> | T1078 - Valid Accounts<br> | - 3 Rules<br> - 1 Models |
+
+ATT&CK Matrix for Enterprise
+----------------------------
+| Initial Access | Privilage escalation | Defense evasion |
+|:--------------:|:--------------------:|:---------------:|
+| [Valid Accounts](https://attack.mitre.org/techniques/T1078) | [Valid Accounts](https://attack.mitre.org/techniques/T1078) | [Valid Accounts](https://attack.mitre.org/techniques/T1078) |
+"""
+
+
+def test_flat_page_without_counts_categories_and_tactics(tmp_path):
+    t = convert(tmp_path, {FLAT: FLAT_TEXT})
+    assert kinds(t) == {FLAT: "data_source"}
+    # The product is a row even without counts (line 3: the `Product:` heading).
+    assert rows(t, "products") == [("Quarrel", "Quarrel Gate", None, None, None, None, None, FLAT, 3)]
+    uc = "Badge Access"
+    assert rows(t, "use_case_categories") == sorted([
+        ("Quarrel", "Quarrel Gate", uc, "Activity Time and Type", FLAT, 7),
+        ("Quarrel", "Quarrel Gate", uc, "Physical Access", FLAT, 7),
+    ])
+    assert rows(t, "activity_parsers") == [
+        ("Quarrel", "Quarrel Gate", uc, "physical-access", None, "quarrel-badge-in",
+         "../Parsers/parserContent_quarrel-badge-in.md", FLAT, 7)]
+    url = "https://attack.mitre.org/techniques/T1078"
+    assert rows(t, "attack_matrix") == sorted([
+        ("Quarrel", "Quarrel Gate", tactic, "T1078", "Valid Accounts", url, FLAT, 13)
+        for tactic in ("Initial Access", "Privilege Escalation", "Defense Evasion")])
+    # The misspelling is reported (the case is not: `Defense evasion` is the tactic's name);
+    # the page has no counts table, which is news, not damage.
+    assert issues(t) == [(FLAT, 11, "tactic-spelling"), (FLAT, None, "missing-counts")]
+    sev = dict(zip(t["issues"]["code"], t["issues"]["severity"]))
+    assert sev["missing-counts"] == "info"
+
+
+def test_a_header_far_from_any_tactic_is_still_unknown(tmp_path):
+    text = FLAT_TEXT.replace("Privilage escalation", "Reputation")
+    t = convert(tmp_path, {FLAT: text})
+    assert (FLAT, 11, "unknown-tactic") in issues(t)
+    assert "Reputation" in set(t["attack_matrix"]["tactic"])
+
+
+# A 2021 use-case page: `Activity Types` holds categories, `Event Types` the event types.
+UC = "UseCases/usecase_badge_access.md"
+UC_TEXT = """Use Case: Badge Access
+======================
+
+### Vendor: Quarrel
+| Product | Activity Types | Event Types | MITRE TTP | Content |
+|:-------:|:--------------:|:-----------:|:---------:|:-------:|
+| [Quarrel Gate](../DataSources/datasource_quarrel_quarrel_gate.md) | - Physical Access<br>- Activity Time  and Type | - physical-access<br>- failed-physical-access<br> | T1078 - Valid Accounts<br>T1110 - Brute Force | - 3 Rules<br> - 1 Models |
+"""
+
+
+def test_use_case_page_with_categories_beside_event_types(tmp_path):
+    t = convert(tmp_path, {UC: UC_TEXT})
+    assert kinds(t) == {UC: "use_case"}
+    events = "physical-access, failed-physical-access"
+    assert rows(t, "use_case_products") == sorted([
+        ("Badge Access", "Quarrel", "Quarrel Gate", "T1078", "Valid Accounts", 3, 1, events, UC, 7),
+        ("Badge Access", "Quarrel", "Quarrel Gate", "T1110", "Brute Force", 3, 1, events, UC, 7),
+    ])
+    assert rows(t, "use_case_categories") == sorted([
+        ("Quarrel", "Quarrel Gate", "Badge Access", "Activity Time and Type", UC, 7),
+        ("Quarrel", "Quarrel Gate", "Badge Access", "Physical Access", UC, 7),
+    ])
+    assert issues(t) == []
+
+
+def test_quoted_activity_types_are_read_without_their_quotes():
+    """Some CIM2 pages quote a type (`""app-notification:success""`, `"account-deleted"`):
+    the same type as unquoted, with a warning."""
+    from extractor import cells
+    from extractor.markdown import parse
+
+    md = ('| a |\n| --- |\n| ""app-notification:success""<br> ↳[f5-notice](Ps/pC_f5notice.md)<br><br>'
+          ' "account-deleted"<br> ↳[az-delete](Ps/pC_azdelete.md)<br>dlp-alert |\n')
+    pairs, problems = cells.activity_parsers(parse(md).tables[0].rows[0].cells[0])
+    assert pairs == [("app-notification:success", None, "f5-notice", "Ps/pC_f5notice.md"),
+                     ("account-deleted", None, "az-delete", "Ps/pC_azdelete.md"),
+                     ("dlp-alert", None, None, None)]
+    assert [code for code, _ in problems] == ["stray-quote", "stray-quote"]
+
+
+# An older correlation-rule change log (CIM2, 2023): `Updated at | Query of Change` columns, not
+# `Change Status | Change Date`. Changes, not the rules: no correlation_rules row.
+LOG = "CorrelationRules_ChangeLog.md"
+LOG_TEXT = """Security Content c0101.1 Changelog
+==================================
+
+Correlation Rules
+-----------------
+
+| Correlation Rule | Descriptiom | Updated at | Query of Change |
+|:---:|:---:|:---:|:---:|
+| Shadow copy of the directory database | A copy was made. | 2023-07-03T15:00:00.000+00:00 | process-create |
+"""
+
+
+def test_older_change_log_is_not_read_as_rules(tmp_path):
+    t = convert(tmp_path, {LOG: LOG_TEXT})
+    assert kinds(t) == {LOG: "index"}
+    assert rows(t, "correlation_rules") == []
+    assert issues(t) == [(LOG, 7, "unread-table")]
