@@ -232,6 +232,15 @@ def list_items(cell: list) -> list[str]:
     return [_LIST_MARK.sub("", item) for item in items if item and not _LIST_MARK.fullmatch(item + " ")]
 
 
+def plain_item(text: str) -> tuple[str, str | None] | None:
+    """`WSC-GH-F : First service installation` (a rule or model in a 2020 list) -> (ID,
+    description or None); None when the text is not `ID : description`."""
+    m = _BARE_ITEM.match(text)
+    if m is None:
+        return None
+    return m.group("id"), clean(m.group("desc")) or None
+
+
 # --- rules, models and correlation-rule cells
 # The Rules cell of a rules-and-models page lists techniques, each followed by its rules:
 #     <b>T1078 - Valid Accounts</b><br> ↳ <b>RULE-ID</b>: description<br><br><b>T1110 - ...</b>

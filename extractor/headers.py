@@ -43,6 +43,24 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
 ]
 _COMPILED = [(name, re.compile(rf"^(?:{rx})$")) for name, rx in COLUMN_ALIASES]
 
+# What a list holds, by the heading above it (2020 pages list what later pages put in tables):
+# `Use Cases`, `Event Types`, `Parsers`, `Supported Data Sources`, `Exabeam Content Library for
+# this Use Case` (rules and models lists, told apart by the line above each). Searched in the
+# normalized heading, in this order.
+LIST_MEANINGS: list[tuple[str, re.Pattern]] = [
+    ("content", re.compile(r"content library|\brules?\b|\bmodels?\b")),
+    ("activity_types", re.compile(r"\b(activity|event) ?types?\b")),
+    ("parsers", re.compile(r"\bparsers?\b")),
+    ("use_case", re.compile(r"\buse[ _-]?cases?\b")),
+    ("product", re.compile(r"\bdata ?sources?\b|\bproducts?\b")),
+]
+
+
+def list_meaning(heading: str) -> str | None:
+    norm = normalize(heading)
+    return next((name for name, rx in LIST_MEANINGS if rx.search(norm)), None)
+
+
 # ATT&CK Enterprise tactics: header spellings -> Navigator shortname.
 TACTICS: dict[str, str] = {
     "reconnaissance": "reconnaissance",

@@ -127,6 +127,13 @@ def _has_parser_block(doc: Doc) -> bool:
                for c in doc.code)
 
 
+_DATA_SOURCE_LISTS = ("use_case", "activity_types", "parsers")
+
+
+def _list_meaning(block) -> str | None:
+    return headers.list_meaning(block.heading.text) if block.heading else None
+
+
 def classify(doc: Doc) -> tuple[str, list]:
     """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
@@ -164,6 +171,8 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "rules_models", tables
     if has_vendor and has_product and "counts" in kinds:
         return "data_source", tables  # its use-case table is missing or broken: reported there
+    if has_vendor and has_product and any(_list_meaning(b) in _DATA_SOURCE_LISTS for b in doc.lists):
+        return "data_source", tables  # the 2020 layout: lists, not tables
     if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or _has_parser_block(doc):
         return "parser_config", tables
     if {"old_parser", "new_parser"} <= meanings_seen:
@@ -172,6 +181,8 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "use_case", tables  # the title may be just the use case's name
     if "matrix" in kinds and not has_vendor:
         return "mitre_map", tables
+    if labels and headers.list_meaning(labels[0]) == "product" and any(i.links for b in doc.lists for i in b.items):
+        return "index", tables  # `Exabeam Data Sources`, as lists of links under vendor headings
     if doc.tables:
         return "index", tables
     return "unknown", tables
@@ -197,7 +208,7 @@ FILLS = {
                    "use_case_categories"},
     "rules_models": {"use_case_counts", "rules", "models"},
     "correlation": {"correlation_rules"},
-    "use_case": {"use_case_products", "use_case_categories"},
+    "use_case": {"use_case_products", "use_case_categories", "rules", "models"},
     "parser_config": {"parsers"},
     "index": {"parser_renames", "technique_rule_counts", "mitre_totals", "data_source_index",
               "product_categories"},

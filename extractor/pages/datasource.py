@@ -79,15 +79,57 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
         if table.truncated and not (table.rows and _nav_row(table.rows[-1], meanings)):
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
+    listed = _lists(result, doc, vendor, product) if main else set()
     if main and not seen_counts:
         # Some layouts (2021 flat pages) have none: the product is still one, its counts unknown.
         line = next((h.line for h in doc.headings if headers.PRODUCT_LABEL.match(h.text)), None)
         result.add("products", (vendor, product, None, None, None, None, None, path, line))
         result.issues.append(issue(path, None, "missing-counts",
                                    "no counts table (Rules | Models | ...): the product's counts are left empty"))
-    if main and not any(kind == "use_cases" for _, kind, _ in tables):
+    if main and not any(kind == "use_cases" for _, kind, _ in tables) and "use_case" not in listed:
         result.issues.append(issue(path, None, "missing-use-cases",
                                    "no use-case table (Use-Case | Activity Types/Parsers | ...)"))
+
+
+def _lists(result, doc, vendor, product) -> set:
+    """The 2020 layout: `### Use Cases`, `### Event Types` and `### Parsers` as lists of the
+    whole data source. The page does not say which parser serves which type, nor which types
+    serve which use case: types and parsers are recorded without a use case, parsers without
+    an activity type (pairing them would be a guess). Returns the meanings of the lists read."""
+    path = result.path
+    read = set()
+    for block in doc.lists:
+        what = headers.list_meaning(block.heading.text) if block.heading else None
+        if what not in ("use_case", "activity_types", "parsers"):
+            if block.items:
+                result.issues.append(issue(path, block.line, "unread-list",
+                                           f"a list under {block.heading.text if block.heading else 'no heading'!r}"
+                                           "; no output table holds it"))
+            continue
+        read.add(what)
+        for item in block.items:
+            if what == "use_case":
+                url, name = item.links[0] if item.links else (None, item.text)
+                if name:
+                    result.add("use_cases", (vendor, product, name, None, None, None, url, path, item.line))
+            elif what == "activity_types":
+                if item.text:
+                    result.add("activity_parsers", (vendor, product, None, *cells.split_legacy(item.text),
+                                                    None, None, path, item.line))
+            elif item.links:
+                for url, name in item.links:
+                    result.add("activity_parsers", (vendor, product, None, None, None, name or None, url,
+                                                    path, item.line))
+            elif item.text:
+                result.issues.append(issue(path, item.line, "parser-without-link",
+                                           f"parser {item.text!r} has no link to its page"))
+                result.add("activity_parsers", (vendor, product, None, None, None, item.text, None,
+                                                path, item.line))
+    if {"activity_types", "parsers"} <= read:
+        result.issues.append(issue(path, None, "unpaired-lists",
+                                   "event types and parsers are listed apart: recorded without a use case, "
+                                   "and parsers without an activity type"))
+    return read
 
 
 def _counts(result, table, meanings, vendor, product) -> None:

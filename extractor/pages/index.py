@@ -6,7 +6,8 @@ Each table is read by what its columns mean, whatever page it sits on:
 * `Old Parser Name | New-Scale Parser Name` -> parser_renames. Some cells carry a stray `"`
   at one end (left over from the CSV the page was made from); parser names never contain
   quotes, so the quote is dropped and a `stray-quote` warning keeps the cell as written.
-* `Vendor | Product` -> data_source_index, one row per product of the `<br>`-separated cell.
+* `Vendor | Product` -> data_source_index, one row per product of the `<br>`-separated cell
+  (2021: a `#### Vendor` heading over a list of product links).
 * `Product Category | Description | Product` -> product_categories, one row per product.
   The cell names products only (`[aws cloudtrail](DS/Amazon/...)`), so vendor stays empty.
 * MitreMap.md holds the ATT&CK matrix (tactic columns of technique links) and a counts table
@@ -61,6 +62,26 @@ def extract(result, doc, tables) -> None:
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
+    if doc.lists and doc.headings and headers.list_meaning(doc.headings[0].text) == "product":
+        _data_source_lists(result, doc)
+
+
+def _data_source_lists(result, doc) -> None:
+    """`Exabeam Data Sources` of 2021: a `#### Vendor` heading over a list of product links."""
+    path = result.path
+    for block in doc.lists:
+        vendor = cells.clean(block.heading.text) or None if block.heading is not doc.headings[0] else None
+        if vendor is None and block.items:
+            result.issues.append(issue(path, block.line, "empty-vendor", "the list has no vendor heading above it"))
+        for item in block.items:
+            if not item.links and item.text:
+                result.issues.append(issue(path, item.line, "stray-text",
+                                           f"list item {item.text!r} links to no data-source page"))
+            for page, product in item.links:
+                if not product:
+                    result.issues.append(issue(path, item.line, "empty-product",
+                                               f"the link to {page!r} has no product name"))
+                result.add("data_source_index", (vendor, product or None, page or None, path, item.line))
 
 
 def _link_items(result, cell, line) -> list:

@@ -65,6 +65,49 @@ def extract(result, doc, tables) -> None:
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
+    if doc.lists:
+        _lists(result, doc, use_case)
+
+
+def _lists(result, doc, use_case) -> None:
+    """The 2020 layout: `### Supported Data Sources` (links named by product), `### Exabeam
+    Event Types` (of the use case as a whole: each product row carries them all) and `###
+    Exabeam Content Library for this Use Case`, a `Rules` and a `Models` list of `ID :
+    description` items. No vendor, techniques or counts are on such a page: they stay empty."""
+    path = result.path
+    products, types = [], []
+    for block in doc.lists:
+        what = headers.list_meaning(block.heading.text) if block.heading else None
+        if what == "product":
+            products.extend(block.items)
+        elif what == "activity_types":
+            types.extend(item.text for item in block.items if item.text)
+        elif what == "content" and ("model" in block.lead.lower() or "rule" in block.lead.lower()):
+            _content_list(result, block, use_case, "models" if "model" in block.lead.lower() else "rules")
+        elif block.items:
+            where = f"{block.heading.text!r}" + (f" ({block.lead!r})" if block.lead else "") if block.heading else "no heading"
+            result.issues.append(issue(path, block.line, "unread-list", f"a list under {where}; no output table holds it"))
+    event_types = ", ".join(types) or None
+    for item in products:
+        name = item.links[0][1] if item.links else item.text
+        if name:
+            result.add("use_case_products", (use_case, None, name, None, None, None, None, event_types,
+                                             path, item.line))
+
+
+def _content_list(result, block, use_case, table: str) -> None:
+    what = table[:-1]
+    for item in block.items:
+        if not item.text:
+            continue
+        found = cells.plain_item(item.text)
+        if found is None:
+            result.issues.append(issue(result.path, item.line, f"bad-{what}-item",
+                                       f"{what} item {item.text!r} is not `ID : description`"))
+        elif table == "rules":
+            result.add("rules", (None, None, use_case, None, None, None, *found, result.path, item.line))
+        else:
+            result.add("models", (None, None, use_case, None, *found, result.path, item.line))
 
 
 def _type_columns(table, meanings) -> list:
