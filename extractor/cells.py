@@ -71,14 +71,16 @@ _PARSER_MARK = re.compile(r"^\s*(?:↳|→|⤷|↪|└─*|-+>|=>)\s*(?P<name>\S
 _QUOTES = '"“”'
 
 
-def _unquoted(type_text: str, problems: list) -> str:
-    """`""app-login:success""` -> `app-login:success`: some pages quote a type, and activity
+def activity_type(text: str, problems: list) -> tuple[str, str | None]:
+    """A type line -> (activity type, legacy event type); see split_legacy.
+    `""app-login:success""` -> `app-login:success`: some pages quote a type, and activity
     types never hold quotes (left as they are, the same type would differ between releases)."""
+    type_text, legacy = split_legacy(text)
     name = type_text.strip(_QUOTES).strip()
     if name and name != type_text:
         problems.append(("stray-quote", f"activity type {type_text!r} is written in quotes; read as {name!r}"))
-        return name
-    return type_text
+        return name, legacy
+    return type_text, legacy
 
 
 def activity_parsers(cell: list):
@@ -123,7 +125,7 @@ def activity_parsers(cell: list):
             # A type line (or a type written on the same line as its first parser).
             if current is not None and not current_used:
                 rows.append((*current, None, None))
-            current, current_used = split_legacy(_unquoted(before, problems)), False
+            current, current_used = activity_type(before, problems), False
         for tok in links:
             name = clean(tok[2]) or None
             if name is None:  # `[](Ps/x.md)`: a page, but no name to record it under

@@ -34,9 +34,10 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("overlap_with_aa", r"overlap (with )?aa"),
     ("category", r"(product )?categor(y|ies)"),
     # rules side (page-kinds work): add aliases below this line
-    # correlation-rule change log, not a rule list (older logs: `Updated at | Query of Change`)
+    # correlation-rule change log, not a rule list (older logs: `Updated at | Query of Change`;
+    # `Updated at` alone is not enough: a rule list may say when each rule last changed)
     ("change_status", r"change status|change type|(query|type|kind) of change"),
-    ("change_date", r"change date|date of change|(last )?updated( at| on)?"),
+    ("change_date", r"change date|date of change"),
     # index side (page-kinds work): add aliases below this line
     ("technique_id", r"(ttp|technique|att&ck) (code|id)s?"),
     ("technique_name", r"technique ?[:/] ?sub-?techniques?|(technique|ttp) names?"),
@@ -54,6 +55,8 @@ LIST_MEANINGS: list[tuple[str, re.Pattern]] = [
     ("use_case", re.compile(r"\buse[ _-]?cases?\b")),
     ("product", re.compile(r"\bdata ?sources?\b|\bproducts?\b")),
 ]
+# The title of the root list of data sources (not `Product Categories`).
+DATA_SOURCES_TITLE = re.compile(r"\bdata ?sources?\b", re.IGNORECASE)
 
 
 def list_meaning(heading: str) -> str | None:

@@ -32,7 +32,7 @@ CODES: dict[str, tuple[str, str]] = {
     "ambiguous-continuation": ("warning", "a continuation page that pages of more than one product lead to"),
     "unknown-column": ("warning", "a table header nobody knows; that column was not read"),
     "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),
-    "unread-list": ("info", "a list on a data-source or use-case page under a heading no output table reads"),
+    "unread-list": ("info", "a list on a page of lists (2020-2021 layouts) under a heading no output table reads"),
     "unpaired-lists": ("info", "a page that lists activity types and parsers apart (2020 layout): recorded without pairing"),
     "unread-table": ("info", "a table of an index page that no output table holds (a list of use cases, a change log, ...)"),
     "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),

@@ -216,6 +216,7 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     list_depth = 0
     items: list = []  # [(item, the sink it interrupted)]: items open, nested ones last
     lead = ""  # the last paragraph's text since the last heading, table or list
+    block_outer: tuple = (None, 0)  # (sink, mode) a heading or code block interrupted
 
     events = iter(pyromark.events_with_range(text, options=_OPTIONS))
     for ev, rng in events:
@@ -275,11 +276,15 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                     table_start, lead = rng["start"], ""
                 elif "Heading" in val:
                     heading = Heading(int(val["Heading"]["level"][1:]), "", lines(rng["start"]), [])
+                    # (A heading or code block may sit inside a list item: the item's text
+                    # goes on after it.)
+                    block_outer = (sink, mode)
                     sink, mode, lead = [], 3, ""
                 elif "CodeBlock" in val:
                     kind = val["CodeBlock"]
                     code = CodeBlock(lines(rng["start"]), kind.get("Fenced", "") if type(kind) is dict else "", "")
                     doc.spans.append((rng["start"], rng["end"]))
+                    block_outer = (sink, mode)
                     sink, mode = [], 4
             elif val == "HtmlBlock":
                 doc.spans.append((rng["start"], rng["end"]))
@@ -338,11 +343,11 @@ def parse(text: str, data: bytes | None = None) -> Doc:
             elif val == "CodeBlock":
                 code.text = "".join(sink)
                 doc.code.append(code)
-                sink, mode = None, 0
+                sink, mode = block_outer
             elif type(val) is dict and "Heading" in val:
                 heading.text = " ".join("".join(sink).split())
                 doc.headings.append(heading)
-                sink, mode = None, 0
+                sink, mode = block_outer
             continue
         if "Code" in ev and mode:  # inline code span: its text counts as text
             sink.append(ev["Code"])

@@ -260,3 +260,65 @@ def test_2021_data_source_index_of_lists(tmp_path):
         ("Quarrel", "Quarrel Gate", "DataSources/datasource_quarrel_quarrel_gate.md", IDX21, 10),
     ])
     assert issues(t) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists where they are not data, and lists holding other blocks (found in review)
+
+def test_a_heading_or_code_block_inside_a_list_item():
+    from extractor.markdown import parse
+
+    doc = parse("# T\n\n- a\n\n  ```\n  code\n  ```\n- ## H\n- b [l](u)\n\nafter [x](y)\n")
+    assert [(i.line, i.text) for i in doc.lists[0].items] == [(3, "a"), (8, ""), (9, "b l")]
+    assert [c.text for c in doc.code] == ["code\n"]
+    assert [h.text for h in doc.headings] == ["T", "H"]
+    assert doc.links == [("u", "l", 9), ("y", "x", 11)]
+
+
+def test_a_parser_page_with_its_config_in_a_numbered_list(tmp_path):
+    page = "Parsers/parserContent_quarrel-gate-in.md"
+    text = ("# Parser Content\n\n1. The config:\n\n   ```\n   {\n   Name = quarrel-gate-in\n"
+            "   Vendor = Quarrel\n   Conditions = [ \"\"\"gate-in\"\"\" ]\n   }\n   ```\n2. Done\n")
+    t = convert(tmp_path, {page: text})
+    assert kinds(t) == {page: "parser_config"}
+    assert [r[:2] for r in rows(t, "parsers")] == [("quarrel-gate-in", "Quarrel")]
+
+
+def test_lists_beside_the_tables_of_current_pages_are_not_records(tmp_path):
+    """A footnote list under the use-case table, a navigation list above the index's title:
+    not use cases, not products."""
+    ds = "DS/Quarrel/quarrel_gate/ds_quarrel_quarrel_gate.md"
+    ds_text = FLAT_TEXT.replace("ATT&CK Matrix", "* Rules marked * are new\n* [notes](n.md)\n\nATT&CK Matrix")
+    idx_text = "- [Home](README.md)\n\n" + IDX21_TEXT
+    t = convert(tmp_path, {ds: ds_text, IDX21: idx_text})
+    assert [r[2] for r in rows(t, "use_cases")] == ["Badge Access"]
+    assert len(rows(t, "data_source_index")) == 3
+    assert (IDX21, 1, "unread-list") in issues(t)
+
+
+def test_2020_rules_and_models_lists_under_their_own_headings(tmp_path):
+    text = UC20_TEXT.replace("_Rules_", "#### Rules").replace("_Exabeam Models_", "#### Models")
+    t = convert(tmp_path, {UC20: text})
+    assert [r[6] for r in rows(t, "rules")] == ["PA-F-Z", "PA-UT-A"]
+    assert [r[4] for r in rows(t, "models")] == ["PA-UT", "PA-ZN"]
+
+
+def test_a_quoted_type_with_its_legacy_name():
+    from extractor import cells
+
+    problems: list = []
+    assert cells.activity_type('"app-login" (app-login)', problems) == ("app-login", "app-login")
+    assert [code for code, _ in problems] == ["stray-quote"]
+
+
+def test_rule_lists_with_a_last_updated_column_or_a_changelog_section(tmp_path):
+    cr = "CR/c_r_quarrel_quarrel_gate_Badge_Access.md"
+    cr_text = ("Vendor: Quarrel\n===============\nProduct: Quarrel Gate\n---------------------\n"
+               "Use-Case: Badge Access\n----------------------\n\n"
+               "| Name | Description | Activity Type | MITRE Tactic | Severity | Last Updated |\n"
+               "|---|---|---|---|---|---|\n"
+               "| Gate forced open | A door was forced | physical-access | Impact | High | 2021-05-01 |\n\n"
+               "## Correlation rules changelog\n\n- 2021: added\n")
+    t = convert(tmp_path, {cr: cr_text})
+    assert kinds(t) == {cr: "correlation_rules"}
+    assert [r[3] for r in rows(t, "correlation_rules")] == ["Gate forced open"]

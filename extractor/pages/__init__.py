@@ -154,8 +154,9 @@ def classify(doc: Doc) -> tuple[str, list]:
     titles = [x for x in labels if not (headers.VENDOR_LABEL.match(x) or headers.PRODUCT_LABEL.match(x)
                                         or headers.USE_CASE_LABEL.match(x))]
     correlation = any("correlation" in x.lower() for x in titles)
+    # (The page's title only: a rules page may have a `changelog` section below its rules.)
     if correlation and ({"change_status", "change_date"} & meanings_seen
-                        or any(headers.CHANGE_LOG_TITLE.search(x) for x in titles)):
+                        or any(headers.CHANGE_LOG_TITLE.search(x) for x in labels[:1])):
         return "index", tables  # the correlation-rule change log: changes, not the rules
     # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
     # is left, which use-case pages share), so the tables decide when they are clear.
@@ -181,8 +182,9 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "use_case", tables  # the title may be just the use case's name
     if "matrix" in kinds and not has_vendor:
         return "mitre_map", tables
-    if labels and headers.list_meaning(labels[0]) == "product" and any(i.links for b in doc.lists for i in b.items):
-        return "index", tables  # `Exabeam Data Sources`, as lists of links under vendor headings
+    if not doc.tables and labels and headers.DATA_SOURCES_TITLE.search(labels[0]) \
+            and any(i.links for b in doc.lists for i in b.items):
+        return "index", tables  # `Exabeam Data Sources` of 2021: lists of links under vendor headings
     if doc.tables:
         return "index", tables
     return "unknown", tables

@@ -79,14 +79,17 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
         if table.truncated and not (table.rows and _nav_row(table.rows[-1], meanings)):
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
-    listed = _lists(result, doc, vendor, product) if main else set()
+    # The 2020 layout has lists where later pages have tables; on a page with its use-case
+    # table, a list is something else (a footnote, links), whatever heading is above it.
+    has_table = any(kind == "use_cases" for _, kind, _ in tables)
+    listed = _lists(result, doc, vendor, product) if main and not has_table else set()
     if main and not seen_counts:
         # Some layouts (2021 flat pages) have none: the product is still one, its counts unknown.
         line = next((h.line for h in doc.headings if headers.PRODUCT_LABEL.match(h.text)), None)
         result.add("products", (vendor, product, None, None, None, None, None, path, line))
         result.issues.append(issue(path, None, "missing-counts",
                                    "no counts table (Rules | Models | ...): the product's counts are left empty"))
-    if main and not any(kind == "use_cases" for _, kind, _ in tables) and "use_case" not in listed:
+    if main and not has_table and "use_case" not in listed:
         result.issues.append(issue(path, None, "missing-use-cases",
                                    "no use-case table (Use-Case | Activity Types/Parsers | ...)"))
 
@@ -112,12 +115,21 @@ def _lists(result, doc, vendor, product) -> set:
                 url, name = item.links[0] if item.links else (None, item.text)
                 if name:
                     result.add("use_cases", (vendor, product, name, None, None, None, url, path, item.line))
+                elif url:
+                    result.issues.append(issue(path, item.line, "missing-use-case",
+                                               f"the link to {url!r} names no use case"))
             elif what == "activity_types":
                 if item.text:
-                    result.add("activity_parsers", (vendor, product, None, *cells.split_legacy(item.text),
+                    problems: list = []
+                    result.add("activity_parsers", (vendor, product, None, *cells.activity_type(item.text, problems),
                                                     None, None, path, item.line))
+                    for code, msg in problems:
+                        result.issues.append(issue(path, item.line, code, msg))
             elif item.links:
                 for url, name in item.links:
+                    if not name:
+                        result.issues.append(issue(path, item.line, "parser-without-name",
+                                                   f"parser link to {url!r} has no text"))
                     result.add("activity_parsers", (vendor, product, None, None, None, name or None, url,
                                                     path, item.line))
             elif item.text:

@@ -62,17 +62,24 @@ def extract(result, doc, tables) -> None:
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
-    if doc.lists and doc.headings and headers.list_meaning(doc.headings[0].text) == "product":
+    if doc.lists and not doc.tables and doc.headings and headers.DATA_SOURCES_TITLE.search(doc.headings[0].text):
         _data_source_lists(result, doc)
 
 
 def _data_source_lists(result, doc) -> None:
-    """`Exabeam Data Sources` of 2021: a `#### Vendor` heading over a list of product links."""
+    """`Exabeam Data Sources` of 2021: a `#### Vendor` heading over a list of product links.
+    (Lists above the title, or right under it, are the page's navigation, not products.)"""
     path = result.path
+    title = doc.headings[0]
     for block in doc.lists:
-        vendor = cells.clean(block.heading.text) or None if block.heading is not doc.headings[0] else None
-        if vendor is None and block.items:
-            result.issues.append(issue(path, block.line, "empty-vendor", "the list has no vendor heading above it"))
+        if block.heading is None or block.heading is title:
+            if any(item.links or item.text for item in block.items):
+                result.issues.append(issue(path, block.line, "unread-list",
+                                           "a list under no vendor heading; not read as products"))
+            continue
+        vendor = cells.clean(block.heading.text) or None
+        if vendor is None:
+            result.issues.append(issue(path, block.heading.line, "empty-vendor", "the heading names no vendor"))
         for item in block.items:
             if not item.links and item.text:
                 result.issues.append(issue(path, item.line, "stray-text",

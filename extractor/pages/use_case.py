@@ -65,7 +65,7 @@ def extract(result, doc, tables) -> None:
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
-    if doc.lists:
+    if doc.lists and not tables:  # the 2020 layout: lists, no tables
         _lists(result, doc, use_case)
 
 
@@ -82,8 +82,8 @@ def _lists(result, doc, use_case) -> None:
             products.extend(block.items)
         elif what == "activity_types":
             types.extend(item.text for item in block.items if item.text)
-        elif what == "content" and ("model" in block.lead.lower() or "rule" in block.lead.lower()):
-            _content_list(result, block, use_case, "models" if "model" in block.lead.lower() else "rules")
+        elif what == "content" and _content_kind(block):
+            _content_list(result, block, use_case, _content_kind(block))
         elif block.items:
             where = f"{block.heading.text!r}" + (f" ({block.lead!r})" if block.lead else "") if block.heading else "no heading"
             result.issues.append(issue(path, block.line, "unread-list", f"a list under {where}; no output table holds it"))
@@ -93,6 +93,20 @@ def _lists(result, doc, use_case) -> None:
         if name:
             result.add("use_case_products", (use_case, None, name, None, None, None, None, event_types,
                                              path, item.line))
+        elif item.links:
+            result.issues.append(issue(path, item.line, "empty-product",
+                                       f"the link to {item.links[0][0]!r} names no product"))
+
+
+def _content_kind(block) -> str | None:
+    """`rules` or `models`: said by the line above the list (`_Rules_`, `_Exabeam Models_`),
+    else by its heading (`#### Models`)."""
+    for label in (block.lead.lower(), block.heading.text.lower()):
+        if "model" in label:
+            return "models"
+        if "rule" in label:
+            return "rules"
+    return None
 
 
 def _content_list(result, block, use_case, table: str) -> None:
