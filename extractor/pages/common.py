@@ -87,6 +87,28 @@ def read_counts(result: PageResult, table, meanings) -> tuple[dict, int]:
     return values, row.line
 
 
+def tactic_columns(result: PageResult, table) -> list:
+    """The tactics a matrix's columns stand for, as ATT&CK names them (`Defense evasion` ->
+    `Defense Evasion`). A header within about a letter in ten of a tactic is read as that
+    tactic, with a `tactic-spelling` warning; one further off stays as written
+    (`unknown-tactic`); an empty header is None."""
+    tactics = []
+    for cell in table.header:
+        name = text_of(cell)
+        title = headers.tactic_title(name) if name else None
+        if title is None and name:
+            title = headers.closest_tactic(name)
+            if title is None:
+                result.issues.append(issue(result.path, table.line, "unknown-tactic",
+                                           f"matrix column {name!r} is not an ATT&CK tactic"))
+            else:
+                result.issues.append(issue(result.path, table.line, "tactic-spelling",
+                                           f"matrix column {name!r} is no ATT&CK tactic name; read as "
+                                           f"{title!r}, the closest"))
+        tactics.append(title or name or None)
+    return tactics
+
+
 def glued_heading(row) -> str | None:
     """The text of a one-cell row that is a page title (the matrix title, `Vendor: X`) written
     under the table without a blank line, which GFM reads as one more row."""

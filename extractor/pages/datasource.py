@@ -13,7 +13,7 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts
+from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts, tactic_columns
 
 
 
@@ -197,19 +197,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
 
 
 def _matrix(result, table, vendor, product) -> None:
-    tactics = [text_of(c) for c in table.header]
-    for i, name in enumerate(tactics):
-        title = headers.tactic_title(name) if name else None
-        if title is None and name:
-            title = headers.closest_tactic(name)
-            if title is None:
-                result.issues.append(issue(result.path, table.line, "unknown-tactic",
-                                           f"matrix column {name!r} is not an ATT&CK tactic"))
-            else:
-                result.issues.append(issue(result.path, table.line, "tactic-spelling",
-                                           f"matrix column {name!r} is no ATT&CK tactic name; read as "
-                                           f"{title!r}, the closest"))
-        tactics[i] = title or name
+    tactics = tactic_columns(result, table)
     for row in table.rows:
         check_row(result, table, row, len(tactics))
         for i, cell in enumerate(row.cells):

@@ -25,7 +25,7 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import text_of
-from .common import cell_of, check_row, columns
+from .common import cell_of, check_row, columns, tactic_columns
 
 _TECHNIQUE_ID = re.compile(r"^TA?\d{4}(?:\.\d{3})?$")
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
@@ -182,7 +182,7 @@ def _rule_counts(result, matrix, counts) -> None:
     # technique id -> [(tactic, name, line)] in matrix order
     listed: dict = {}
     for table, _ in matrix:
-        tactics = [text_of(c) or None for c in table.header]
+        tactics = tactic_columns(result, table)
         for row in table.rows:
             check_row(result, table, row, len(tactics))
             for i, cell in enumerate(row.cells):
