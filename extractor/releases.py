@@ -8,6 +8,7 @@ that release's new blobs, and a release whose commit has not moved is not touche
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -48,17 +49,34 @@ def partition_name(ref: str) -> str:
     return "release=" + urllib.parse.quote(ref, safe="")
 
 
+def _code_version() -> str:
+    """The tool's version and a digest of its own source files: the cached pages are what
+    this code made of them, so any change to how pages are read (even between two releases
+    of the tool) must start a new cache, not mix old records with new ones."""
+    digest = hashlib.sha256(__version__.encode())
+    package = os.path.dirname(os.path.abspath(__file__))
+    for folder, dirs, names in sorted(os.walk(package)):
+        dirs.sort()
+        for name in sorted(n for n in names if n.endswith(".py")):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, package).encode())
+            with open(path, "rb") as fh:
+                digest.update(fh.read())
+    return f"{__version__}+{digest.hexdigest()[:16]}"
+
+
 def _load_cache(out: str) -> dict:
     path = os.path.join(out, CACHE_DIR, CACHE_FILE)
+    version = _code_version()
     try:
         with open(path, "rb") as fh:
             cache = pickle.load(fh)
-        if cache.get("version") == __version__:
+        if cache.get("version") == version:
             return cache
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
-    # A cache from another version of the tool (or none, or a damaged one) is simply rebuilt.
-    return {"version": __version__, "pages": {}, "releases": {}}
+    # A cache from other code (or none, or a damaged one) is simply rebuilt.
+    return {"version": version, "pages": {}, "releases": {}}
 
 
 def _save_cache(out: str, cache: dict) -> None:
@@ -162,10 +180,11 @@ def _chunks(files: list, pages: dict, memo: dict) -> list:
 
 
 def _written_releases(out: str) -> dict:
+    """{ref: commit} of the releases written by this very code (others are written again)."""
     try:
         with open(os.path.join(out, MANIFEST), encoding="utf-8") as fh:
             manifest = json.load(fh)
-        return dict(manifest.get("releases", {})) if manifest.get("tool_version") == __version__ else {}
+        return dict(manifest.get("releases", {})) if manifest.get("code_version") == _code_version() else {}
     except (OSError, ValueError):
         return {}
 
@@ -201,7 +220,7 @@ def _write_partition(out: str, ref: str, tables: dict) -> None:
 
 def _write_manifest(out: str, summary: HistorySummary, cache: dict) -> None:
     manifest = {"kind": "history", "repo": summary.repo, "tool_version": __version__,
-                "releases": dict(sorted(cache["releases"].items()))}
+                "code_version": cache["version"], "releases": dict(sorted(cache["releases"].items()))}
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2, sort_keys=True)

@@ -770,3 +770,18 @@ def test_diff_bad_side_is_a_usage_error(repo, tmp_path):
     one_error_line(runner.invoke(cli, ["diff", f"{repo}@nope", f"{repo}@r2", "-o", str(tmp_path / "d")]))
     one_error_line(runner.invoke(cli, ["diff", str(tmp_path / "missing"), f"{repo}@r2", "-o", str(tmp_path / "d")]))
     assert not (tmp_path / "d").exists()
+
+
+def test_history_cache_of_other_code_is_not_used(repo, tmp_path, monkeypatch):
+    """Pages cached by other code (another version, or the same version changed) would mix
+    old records with new ones: a rerun under other code parses every page again."""
+    from extractor import releases
+
+    out = tmp_path / "h"
+    first = run_history(repo, out, ["r*"], jobs=1)
+    assert first.parsed_blobs > 0
+    assert run_history(repo, out, ["r*"], jobs=1).parsed_blobs == 0
+    monkeypatch.setattr(releases, "_code_version", lambda: "0.0.0+other")
+    again = run_history(repo, out, ["r*"], jobs=1)
+    assert again.parsed_blobs == first.parsed_blobs
+    assert not any(r["skipped"] for r in again.releases.values())
