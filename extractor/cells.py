@@ -138,7 +138,24 @@ def activity_parsers(cell: list):
                 current_used = True
     if current is not None and not current_used:
         rows.append((*current, None, None))
+    if len(rows) > 1 and len(set(rows)) < len(rows):
+        rows = _once(rows, problems)
     return rows, problems
+
+
+def _once(rows: list, problems: list) -> list:
+    """Some cells repeat a parser line under one type (up to eighteen times on real pages): a
+    pair is one record. One problem per cell says how many lines repeated one."""
+    counts: dict = {}
+    for row in rows:
+        counts[row] = counts.get(row, 0) + 1
+    repeats = [(row, n) for row, n in counts.items() if n > 1]
+    (typ, _legacy, parser, _page), n = repeats[0]
+    more = f" and {len(repeats) - 1} more pair(s)" if len(repeats) > 1 else ""
+    problems.append(("duplicate-parser", f"{len(rows) - len(counts)} line(s) repeat a pair listed above them "
+                                         f"(parser {parser!r} under {typ!r}, {n} times{more}); "
+                                         "each pair is recorded once"))
+    return list(counts)
 
 
 def ttps(cell: list):

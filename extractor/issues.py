@@ -33,6 +33,7 @@ CODES: dict[str, tuple[str, str]] = {
     "unknown-column": ("warning", "a table header nobody knows; that column was not read"),
     "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),
     "unread-list": ("info", "a list on a page of lists (2020-2021 layouts) under a heading no output table reads"),
+    "empty-use-case-list": ("warning", "a data-source page of lists (2020) that lists no use case"),
     "unpaired-lists": ("info", "a page that lists activity types and parsers apart (2020 layout): recorded without pairing"),
     "unread-table": ("info", "a table of an index page that no output table holds (a list of use cases, a change log, ...)"),
     "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),
@@ -43,6 +44,7 @@ CODES: dict[str, tuple[str, str]] = {
     "truncated-table": ("error", "the page ends in the middle of a table row"),
     "extra-counts-row": ("warning", "a counts table with more than one row; only the first is read"),
     # cells
+    "duplicate-parser": ("info", "a cell that lists one parser more than once under one activity type; each pair is recorded once"),
     "parser-without-type": ("warning", "parser links with no activity type before them"),
     "parser-without-name": ("warning", "a parser link with no text (`[](Ps/x.md)`); recorded with parser empty"),
     "parser-without-link": ("warning", "a parser line (`↳ name`) without a link to its page; recorded with parser_page empty"),

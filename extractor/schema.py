@@ -68,6 +68,9 @@ TABLES: dict[str, list[tuple[str, pa.DataType]]] = {
         ("release", _s), ("use_case", _s), ("vendor", _s), ("product", _s),
         ("technique_id", _s), ("technique_name", _s), ("rules", _i), ("models", _i),
         ("event_types", _s), ("source_path", _s), ("source_line", _i),
+        # The product's data-source page, as linked: two products of one name (`Oracle` the
+        # database and `Oracle` the CRM on 2020 pages) are told apart by it.
+        ("product_page", _s),
     ],
     # The 2021 extra `Activity Types` column of data-source and use-case pages (`<ul><li>` categories).
     "use_case_categories": [

@@ -101,7 +101,8 @@ class Page:
     product: str | None = None
     use_case_rows: int = 0
     enrichment_rows: int = 0
-    parser_links: Counter = field(default_factory=Counter)  # parser name -> links
+    parser_links: Counter = field(default_factory=Counter)  # parser name -> links (a pair once a cell)
+    repeat_lines: set = field(default_factory=set)  # rows whose cell lists a (type, parser) pair twice
     parsers_without_type: int = 0
     types_without_parser: int = 0
     techniques: int = 0
@@ -231,12 +232,16 @@ def count_types_cell(page: Page, ln: int, cell: str) -> None:
     items = [x.strip() for x in BR.split(cell)]
     last_type: str | None = None
     type_has_parser = True
+    pairs: set = set()  # (type, parser, target): a repeated line adds no record
     for item in items:
         if not item:
             continue
         if item.startswith("↳"):
             m = PARSER_LINK.match(item)
-            if m:
+            if m and (last_type, m.group(1), m.group(2)) in pairs:
+                page.repeat_lines.add(ln)
+            elif m:
+                pairs.add((last_type, m.group(1), m.group(2)))
                 page.parser_links[MD_ESCAPE.sub(r"\1", m.group(1))] += 1
             else:
                 page.irregular.append(f"line {ln}: parser item without a [name](target) link: {item[:60]!r}")
@@ -454,6 +459,20 @@ def test_parser_links(case):
     ap = tables.activity_parsers
     theirs = per_path(ap, ap["parser"].notna())
     assert_counters_equal("parser links (activity_parsers rows with a parser)", facts.counter("n_parser_links"), theirs)
+
+
+@pytest.mark.corpus
+def test_repeated_parser_lines_are_reported_where_they_are(case):
+    """A cell that lists one (type, parser) pair twice gives one record and one info issue on
+    its row: the rows the independent counter saw repeats on, no more, no fewer."""
+    facts, tables = case
+    iss = tables.issues
+    dup = iss[iss["code"] == "duplicate-parser"]
+    theirs = set(zip(dup["source_path"].astype(str), dup["source_line"].astype(int)))
+    mine = {(page.path, ln) for page in facts.ds_pages for ln in page.repeat_lines}
+    assert theirs == mine, (f"{len(mine - theirs)} row(s) with repeats not reported, e.g. {sorted(mine - theirs)[:3]}; "
+                            f"{len(theirs - mine)} reported without repeats, e.g. {sorted(theirs - mine)[:3]}")
+    print(f"rows with repeated parser lines: {len(mine)}")
 
 
 @pytest.mark.corpus

@@ -81,8 +81,8 @@ def test_use_case_page_with_categories_beside_event_types(tmp_path):
     assert kinds(t) == {UC: "use_case"}
     events = "physical-access, failed-physical-access"
     assert rows(t, "use_case_products") == sorted([
-        ("Badge Access", "Quarrel", "Quarrel Gate", "T1078", "Valid Accounts", 3, 1, events, UC, 7),
-        ("Badge Access", "Quarrel", "Quarrel Gate", "T1110", "Brute Force", 3, 1, events, UC, 7),
+        ("Badge Access", "Quarrel", "Quarrel Gate", "T1078", "Valid Accounts", 3, 1, events, UC, 7, "../DataSources/datasource_quarrel_quarrel_gate.md"),
+        ("Badge Access", "Quarrel", "Quarrel Gate", "T1110", "Brute Force", 3, 1, events, UC, 7, "../DataSources/datasource_quarrel_quarrel_gate.md"),
     ])
     assert rows(t, "use_case_categories") == sorted([
         ("Quarrel", "Quarrel Gate", "Badge Access", "Activity Time and Type", UC, 7),
@@ -223,8 +223,9 @@ def test_2020_use_case_page_of_lists(tmp_path):
     uc = "Turnstile Activity"
     events = "physical-access, failed-physical-access"
     assert rows(t, "use_case_products") == sorted([
-        (uc, None, "Quarrel Turnstile", None, None, None, None, events, UC20, 8),
-        (uc, None, "Gatekeep", None, None, None, None, events, UC20, 9),
+        (uc, None, "Quarrel Turnstile", None, None, None, None, events, UC20, 8,
+         "../DataSources/datasource_quarrel_turnstile.md"),
+        (uc, None, "Gatekeep", None, None, None, None, events, UC20, 9, "../DataSources/datasource_gatekeep_gatekeep.md"),
     ])
     assert rows(t, "rules") == sorted([
         (None, None, uc, None, None, None, "PA-UT-A", "Abnormal turnstile time for the user", UC20, 21),
@@ -322,3 +323,23 @@ def test_rule_lists_with_a_last_updated_column_or_a_changelog_section(tmp_path):
     t = convert(tmp_path, {cr: cr_text})
     assert kinds(t) == {cr: "correlation_rules"}
     assert [r[3] for r in rows(t, "correlation_rules")] == ["Gate forced open"]
+
+
+def test_2020_use_case_page_without_data_sources_keeps_its_event_types(tmp_path):
+    text = UC20_TEXT.replace("* [Quarrel Turnstile](../DataSources/datasource_quarrel_turnstile.md)\n"
+                             "* [Gatekeep](../DataSources/datasource_gatekeep_gatekeep.md)\n", "")
+    t = convert(tmp_path, {UC20: text})
+    events = "physical-access, failed-physical-access"
+    # The event types' list starts on line 12 of the page without its two product lines.
+    assert rows(t, "use_case_products") == [
+        ("Turnstile Activity", None, None, None, None, None, None, events, UC20, 12, None)]
+    assert (UC20, 12, "empty-product") in issues(t)
+
+
+def test_2020_data_source_page_with_an_empty_use_case_list(tmp_path):
+    text = DS20_TEXT.replace("* [Badge Access](../UseCases/usecase_badge_access.md)\n"
+                             "* [Physical Security](../UseCases/usecase_physical_security.md)\n", "")
+    t = convert(tmp_path, {DS20: text})
+    assert rows(t, "use_cases") == []
+    assert (DS20, 6, "empty-use-case-list") in issues(t)
+    assert not [i for i in issues(t) if i[2] == "missing-use-cases"]

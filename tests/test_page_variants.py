@@ -230,12 +230,12 @@ def test_use_case_pages_known_by_their_tables(tmp_path):
     t = convert(tmp_path, {UC_PLAIN: UC_PLAIN_TEXT, UC_BARE: UC_BARE_TEXT, PRODUCTS: PRODUCTS_TEXT})
     assert rows(t, "use_case_products") == sorted([
         ("Account Manipulation", "Marlowe Systems", "Marlowe Relay", "T1098", "Account Manipulation",
-         4, 1, None, UC_PLAIN, 6),
+         4, 1, None, UC_PLAIN, 6, "../DS/Marlowe/marlowe_relay/ds_marlowe_marlowe_relay.md"),
         ("Account Manipulation", "Marlowe Systems", "Marlowe Relay", "T1136.001", "Local Account",
-         4, 1, None, UC_PLAIN, 6),
+         4, 1, None, UC_PLAIN, 6, "../DS/Marlowe/marlowe_relay/ds_marlowe_marlowe_relay.md"),
         ("Account Manipulation", "Quarry Labs", "Quarry Vault", "T1098", "Account Manipulation",
-         2, None, None, UC_PLAIN, 10),
-        (None, "Quarry Labs", "Quarry Vault", "T1531", "Account Access Removal", 1, None, None, UC_BARE, 4),
+         2, None, None, UC_PLAIN, 10, "../DS/Quarry/quarry_vault/ds_quarry_quarry_vault.md"),
+        (None, "Quarry Labs", "Quarry Vault", "T1531", "Account Access Removal", 1, None, None, UC_BARE, 4, "../DS/Quarry/quarry_vault/ds_quarry_quarry_vault.md"),
     ], key=_key)
     k = kinds(t)
     assert (k[UC_PLAIN], k[UC_BARE], k[PRODUCTS]) == ("use_case", "use_case", "index")

@@ -286,12 +286,12 @@ def test_use_case_page(tmp_path):
     t = convert(tmp_path, {UC: UC_TEXT})
     assert rows(t, "use_case_products") == sorted([
         ("Data Leak", "Kestrel Networks", "Kestrel Gate", "T1048", "Exfiltration Over Alternative Protocol",
-         12, 3, None, UC, 8),
+         12, 3, None, UC, 8, "../DS/Kestrel/kestrel_gate/ds_kestrel_kestrel_gate.md"),
         ("Data Leak", "Kestrel Networks", "Kestrel Gate", "T1567.002", "Exfiltration to Cloud Storage",
-         12, 3, None, UC, 8),
-        ("Data Leak", "Kestrel Networks", "Kestrel Mail", None, None, 2, None, None, UC, 9),
+         12, 3, None, UC, 8, "../DS/Kestrel/kestrel_gate/ds_kestrel_kestrel_gate.md"),
+        ("Data Leak", "Kestrel Networks", "Kestrel Mail", None, None, 2, None, None, UC, 9, "../DS/Kestrel/kestrel_mail/ds_kestrel_kestrel_mail.md"),
         ("Data Leak", "Obsidian Labs", "Obsidian Print", "T1052", "Exfiltration Over Physical Medium",
-         None, 4, "print-activity, usb-write", UC, 13),
+         None, 4, "print-activity, usb-write", UC, 13, "../DS/Obsidian_Labs/obsidian_print/ds_obsidian_labs_obsidian_print.md"),
     ], key=_key)
     assert issues(t) == []
     assert list(t["pages"]["kind"]) == ["use_case"]
@@ -312,9 +312,9 @@ def test_use_case_page_odd_rows(tmp_path):
 """
     t = convert(tmp_path, {UC: text})
     assert rows(t, "use_case_products") == sorted([
-        ("Evasion", "Kestrel Networks", "Kestrel Gate", None, None, 1, None, None, UC, 6),
-        ("Evasion", "Kestrel Networks", "Kestrel Mail", "T1078", "Valid Accounts", None, None, None, UC, 7),
-        ("Evasion", None, None, "T1110", "Brute Force", 5, None, None, UC, 11),
+        ("Evasion", "Kestrel Networks", "Kestrel Gate", None, None, 1, None, None, UC, 6, "x.md"),
+        ("Evasion", "Kestrel Networks", "Kestrel Mail", "T1078", "Valid Accounts", None, None, None, UC, 7, "y.md"),
+        ("Evasion", None, None, "T1110", "Brute Force", 5, None, None, UC, 11, "../DS///ds__.md"),
     ], key=_key)
     assert issues(t) == sorted([
         (UC, 4, "unknown-column"),   # Owner

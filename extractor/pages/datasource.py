@@ -90,8 +90,13 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
         result.issues.append(issue(path, None, "missing-counts",
                                    "no counts table (Rules | Models | ...): the product's counts are left empty"))
     if main and not has_table and "use_case" not in listed:
-        result.issues.append(issue(path, None, "missing-use-cases",
-                                   "no use-case table (Use-Case | Activity Types/Parsers | ...)"))
+        if listed:  # a page of lists (2020): its use-case list is empty, or not there
+            line = next((h.line for h in doc.headings if headers.list_meaning(h.text) == "use_case"), None)
+            result.issues.append(issue(path, line, "empty-use-case-list",
+                                       "the page lists no use case (its `Use Cases` list is empty or missing)"))
+        else:
+            result.issues.append(issue(path, None, "missing-use-cases",
+                                       "no use-case table (Use-Case | Activity Types/Parsers | ...)"))
 
 
 def _lists(result, doc, vendor, product) -> set:

@@ -89,13 +89,22 @@ def _lists(result, doc, use_case) -> None:
             result.issues.append(issue(path, block.line, "unread-list", f"a list under {where}; no output table holds it"))
     event_types = ", ".join(types) or None
     for item in products:
-        name = item.links[0][1] if item.links else item.text
+        page, name = item.links[0] if item.links else (None, item.text)
         if name:
             result.add("use_case_products", (use_case, None, name, None, None, None, None, event_types,
-                                             path, item.line))
-        elif item.links:
+                                             path, item.line, page))
+        elif page:
             result.issues.append(issue(path, item.line, "empty-product",
-                                       f"the link to {item.links[0][0]!r} names no product"))
+                                       f"the link to {page!r} names no product"))
+    if types and not products:
+        # No supported data source listed: the event types are still the use case's.
+        line = next((b.line for b in doc.lists if b.heading and headers.list_meaning(b.heading.text)
+                     == "activity_types"), None)
+        result.add("use_case_products", (use_case, None, None, None, None, None, None, event_types,
+                                         path, line, None))
+        result.issues.append(issue(path, line, "empty-product",
+                                   "the page lists no supported data source; its event types are "
+                                   "recorded on a row without product"))
 
 
 def _content_kind(block) -> str | None:
@@ -158,7 +167,8 @@ def _products(result, table, meanings, use_case, vendor) -> None:
             continue
         check_row(result, table, row, width)
         line = row.line
-        product = cells.first_link(cell_of(row, col, "product"))[1] or None
+        product_page, product = cells.first_link(cell_of(row, col, "product"))
+        product = product or None
         if product is None:
             result.issues.append(issue(path, line, "empty-product", "the row names no product"))
         rules = models = None
@@ -174,5 +184,5 @@ def _products(result, table, meanings, use_case, vendor) -> None:
             result.issues.append(issue(path, line, "bad-ttp", msg))
         for tid, name in ttps or [(None, None)]:
             result.add("use_case_products", (use_case, vendor, product, tid, name, rules, models,
-                                             event_types, path, line))
+                                             event_types, path, line, product_page))
     return vendor_label
