@@ -151,10 +151,11 @@ def _once(rows: list, problems: list) -> list:
         counts[row] = counts.get(row, 0) + 1
     repeats = [(row, n) for row, n in counts.items() if n > 1]
     (typ, _legacy, parser, _page), n = repeats[0]
-    more = f" and {len(repeats) - 1} more pair(s)" if len(repeats) > 1 else ""
-    problems.append(("duplicate-parser", f"{len(rows) - len(counts)} line(s) repeat a pair listed above them "
-                                         f"(parser {parser!r} under {typ!r}, {n} times{more}); "
-                                         "each pair is recorded once"))
+    what = (f"parser {parser!r}" + (f" under {typ!r}" if typ is not None else " with no activity type")
+            if parser is not None else f"activity type {typ!r}")
+    more = f" and {len(repeats) - 1} more" if len(repeats) > 1 else ""
+    problems.append(("duplicate-parser", f"{len(rows) - len(counts)} repeated record(s) in this cell ({what}, "
+                                         f"{n} times{more}); each is recorded once"))
     return list(counts)
 
 

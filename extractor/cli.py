@@ -121,6 +121,9 @@ def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
             rows = info["rows"]
             click.echo(f"{ref}: {rows['activity_parsers']} activity_parsers, {rows['rules']} rules, "
                        f"{sum(info['issues'].values())} issues ({info['commit'][:12]})")
+    if summary.removed:
+        click.echo(f"removed {len(summary.removed)} release(s) written by other code (another version of the "
+                   f"tool, or a run cut short) and not asked for this time: {', '.join(summary.removed)}")
     click.echo(f"parsed {summary.parsed_blobs} blobs, {summary.cached_blobs} from cache; written to {summary.out}")
 
 

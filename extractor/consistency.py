@@ -125,6 +125,9 @@ def _use_case_pages(t: dict, out: list) -> None:
     ucp = t.get("use_case_products")
     if ucp is None or not len(ucp):
         return
+    # Only rows that name vendor and product can be matched: 2020 use-case pages name neither
+    # vendors nor (on some) any product, and are not compared.
+    ucp = ucp[ucp["vendor"].notna() & ucp["product"].notna()]
     on_ds = set(zip(t["use_cases"]["use_case"], t["use_cases"]["vendor"], t["use_cases"]["product"]))
     on_uc = set(zip(ucp["use_case"], ucp["vendor"], ucp["product"]))
     listed_cases = set(ucp["use_case"])

@@ -39,6 +39,9 @@ class HistorySummary:
     parsed_blobs: int = 0
     cached_blobs: int = 0
     tool_version: str = __version__
+    # Releases written by other code and not converted again by this run (their refs not
+    # asked for): removed, so the dataset never mixes two ways of reading pages.
+    removed: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -60,8 +63,11 @@ def _code_version() -> str:
         for name in sorted(n for n in names if n.endswith(".py")):
             path = os.path.join(folder, name)
             digest.update(os.path.relpath(path, package).encode())
-            with open(path, "rb") as fh:
-                digest.update(fh.read())
+            try:
+                with open(path, "rb") as fh:
+                    digest.update(fh.read())
+            except OSError:  # a file gone while we looked: its name still counts
+                pass
     return f"{__version__}+{digest.hexdigest()[:16]}"
 
 
@@ -153,7 +159,29 @@ def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int
             progress(ref, n, len(todo))
     _save_cache(out, cache)
     _write_manifest(out, summary, cache)
+    summary.removed = _remove_unlisted(out, set(cache["releases"]))
     return summary
+
+
+def _remove_unlisted(out: str, listed: set) -> list:
+    """Remove the partitions of releases the manifest does not list (written by other code, or
+    left by a run killed before its manifest): a history dataset holds exactly its manifest's
+    releases. Returns their refs."""
+    removed = set()
+    for name in schema.PAGE_TABLES:
+        folder = os.path.join(out, name)
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.startswith("release="):
+                continue
+            ref = urllib.parse.unquote(entry[len("release="):])
+            if ref not in listed:
+                shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+                removed.add(ref)
+    return sorted(removed)
 
 
 def _group(path: str) -> str:

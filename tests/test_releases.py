@@ -785,3 +785,22 @@ def test_history_cache_of_other_code_is_not_used(repo, tmp_path, monkeypatch):
     again = run_history(repo, out, ["r*"], jobs=1)
     assert again.parsed_blobs == first.parsed_blobs
     assert not any(r["skipped"] for r in again.releases.values())
+    assert again.removed == []
+
+
+def test_history_removes_releases_of_other_code_not_converted_again(repo, tmp_path, monkeypatch):
+    """r1 written by other code, then only r2 asked for: r1 goes (its records were read by
+    other code, and its columns may differ), and the dataset holds exactly the manifest's."""
+    from extractor import releases
+
+    out = tmp_path / "h"
+    monkeypatch.setattr(releases, "_code_version", lambda: "0.0.0+older")
+    run_history(repo, out, ["r1"], jobs=1)
+    monkeypatch.undo()
+    summary = run_history(repo, out, ["r2"], jobs=1)
+    assert summary.removed == ["r1"]
+    assert set(extractor.load(out).pages["release"].astype(str)) == {"r2"}
+    assert not list(out.glob("*/release=r1"))
+    # The same code keeps what it wrote: r3 added, r2 kept.
+    assert run_history(repo, out, ["r3"], jobs=1).removed == []
+    assert set(extractor.load(out).pages["release"].astype(str)) == {"r2", "r3"}
