@@ -21,8 +21,11 @@ from .errors import OutputNotWritable
 MANIFEST = "manifest.json"
 
 
-def _write_table(folder: str, name: str, table: pa.Table) -> None:
+def _write_parquet(folder: str, name: str, table: pa.Table) -> None:
     pq.write_table(table, os.path.join(folder, f"{name}.parquet"))
+
+
+def _write_csv(folder: str, name: str, table: pa.Table) -> None:
     pacsv.write_csv(_csv_ready(table), os.path.join(folder, f"{name}.csv"))
 
 
@@ -141,9 +144,12 @@ def _write_tables(folder: str, tables: dict) -> None:
     """Every table into folder, side by side on threads (pyarrow writes without the GIL)."""
     pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
     try:
-        # Largest first: the last table to finish is then a small one.
+        # Largest first: the last table to finish is then a small one. A table's Parquet and
+        # CSV files are written side by side too: the largest table alone (rules) takes about
+        # as long as all the others.
         order = sorted(tables, key=lambda name: -tables[name].nbytes)
-        for future in [pool.submit(_write_table, folder, name, tables[name]) for name in order]:
+        tasks = [(write, name) for name in order for write in (_write_parquet, _write_csv)]
+        for future in [pool.submit(write, folder, name, tables[name]) for write, name in tasks]:
             future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
