@@ -69,6 +69,13 @@ _PARSER_MARK = re.compile(r"^\s*(?:↳|→|⤷|↪|└─*|-+>|=>)\s*(?P<name>\S
 
 
 _QUOTES = '"“”'
+# An activity type as the docs write them: `app-login`, `app-login:success`, `http-session:success
+# (web-activity-allowed)` (quoted or not); never spaces or capitals, which categories have.
+_TYPE_LIKE = re.compile(r'^["“”]*[a-z0-9][a-z0-9_.:-]*["“”]*(\s*\([^()]*\))?$')
+
+
+def looks_like_type(text: str) -> bool:
+    return bool(_TYPE_LIKE.match(text))
 
 
 def activity_type(text: str, problems: list) -> tuple[str, str | None]:

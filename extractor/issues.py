@@ -34,7 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "unknown-table": ("warning", "a table on a data-source page that is not a known kind"),
     "unread-list": ("info", "a list on a page of lists (2020-2021 layouts) under a heading no output table reads"),
     "empty-use-case-list": ("warning", "a data-source page of lists (2020) that lists no use case"),
-    "unpaired-lists": ("info", "a page that lists activity types and parsers apart (2020 layout): recorded without pairing"),
+    "unpaired-lists": ("info", "activity types and parsers listed apart (2020 lists, or two table columns): recorded without pairing"),
     "unread-table": ("info", "a table of an index page that no output table holds (a list of use cases, a change log, ...)"),
     "unknown-tactic": ("warning", "a matrix column that is not an ATT&CK tactic name"),
     "tactic-spelling": ("warning", "a matrix column that misspells an ATT&CK tactic name; read as the closest one"),

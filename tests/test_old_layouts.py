@@ -343,3 +343,37 @@ def test_2020_data_source_page_with_an_empty_use_case_list(tmp_path):
     assert rows(t, "use_cases") == []
     assert (DS20, 6, "empty-use-case-list") in issues(t)
     assert not [i for i in issues(t) if i[2] == "missing-use-cases"]
+
+
+# ---------------------------------------------------------------------------------------------
+# `Activity Types` and `Parsers` as two columns of a use-case table
+
+SEP = "DS/Quarrel/quarrel_gate/ds_quarrel_quarrel_gate.md"
+SEP_TEXT = """### Vendor: Quarrel
+
+### Product: Quarrel Gate
+
+| Use-Case | Activity Types | Parsers | MITRE ATT&CK® TTP |
+|:--:|:--:|:--:|:--:|
+| [Badge Access](../../../UseCases/uc_badge_access.md) | physical-access<br>"failed-physical-access" | ↳[quarrel-in](Ps/pC_quarrelin.md)<br>↳[quarrel-out](Ps/pC_quarrelout.md) | T1078 - Valid Accounts |
+| [Physical Security](../../../UseCases/uc_physical_security.md) | <ul><li>Physical Access</li></ul> | ↳[quarrel-in](Ps/pC_quarrelin.md) | |
+"""
+
+
+def test_types_and_parsers_in_two_columns(tmp_path):
+    """The types themselves (row 7): types and parsers recorded apart, as on 2020 list pages.
+    Categories (row 8): categories, and the parser under no type, as 2021 pages have them."""
+    t = convert(tmp_path, {SEP: SEP_TEXT})
+    v, p, uc1, uc2 = "Quarrel", "Quarrel Gate", "Badge Access", "Physical Security"
+    assert rows(t, "activity_parsers") == sorted([
+        (v, p, uc1, "physical-access", None, None, None, SEP, 7),
+        (v, p, uc1, "failed-physical-access", None, None, None, SEP, 7),
+        (v, p, uc1, None, None, "quarrel-in", "Ps/pC_quarrelin.md", SEP, 7),
+        (v, p, uc1, None, None, "quarrel-out", "Ps/pC_quarrelout.md", SEP, 7),
+        (v, p, uc2, None, None, "quarrel-in", "Ps/pC_quarrelin.md", SEP, 8),
+    ], key=key)
+    assert rows(t, "use_case_categories") == [(v, p, uc2, "Physical Access", SEP, 8)]
+    assert [r[2] for r in rows(t, "use_cases")] == [uc1, uc2]
+    assert [r[3] for r in rows(t, "use_case_ttps")] == ["T1078"]
+    assert issues(t) == [(SEP, 7, "stray-quote"), (SEP, 7, "unpaired-lists"), (SEP, 8, "parser-without-type"),
+                         (SEP, None, "missing-counts")]

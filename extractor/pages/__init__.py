@@ -35,7 +35,9 @@ def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) ->
     """What a table holds, judged by its columns' meanings (and a matrix title above it)."""
     m = set(header_meanings)
     # (An older spelling may head the types-and-parsers column `Parsers` alone.)
-    if "use_case" in m and ("types_parsers" in m or ("parsers" in m and "activity_types" not in m)):
+    # (An older spelling may head the types-and-parsers column `Parsers` alone, beside an
+    # `Activity Types` column of categories, or of the types themselves.)
+    if "use_case" in m and ("types_parsers" in m or "parsers" in m):
         return "use_cases"
     named = [n for n in names if n]
     tactics = sum(1 for n in named if headers.tactic(n))

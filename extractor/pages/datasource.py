@@ -157,6 +157,7 @@ def _counts(result, table, meanings, vendor, product) -> None:
 def _use_cases(result, table, meanings, vendor, product) -> None:
     path = result.path
     # `activity_types` here is the 2021 column of category lists (<ul><li>).
+    separate = "types_parsers" not in meanings and "activity_types" in meanings
     if "types_parsers" not in meanings:  # a `Parsers` column: the same `type<br> ↳[parser]` cells
         meanings = ["types_parsers" if m == "parsers" else m for m in meanings]
     col = columns(result, table, meanings, ("use_case", "types_parsers", "mitre_ttps", "content", "activity_types"),
@@ -188,17 +189,35 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
         result.add("use_cases", (vendor, product, use_case, rules, models, rm_page, uc_page, path, line))
 
         pairs, problems = cells.activity_parsers(cell_of(row, col, "types_parsers"))
+        listed = cells.list_items(cell_of(row, col, "activity_types"))
+        if separate and listed and all(cells.looks_like_type(x) for x in listed):
+            pairs, problems = _unpaired(result, line, pairs, problems, listed)
+            listed = []
         for code, msg in problems:
             result.issues.append(issue(path, line, code, msg))
         for activity_type, legacy, parser, parser_page in pairs:
             result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,
                                             parser, parser_page, path, line))
-        for category in cells.list_items(cell_of(row, col, "activity_types")):
+        for category in listed:
             result.add("use_case_categories", (vendor, product, use_case, category, path, line))
         ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         _problems(result, line, "bad-ttp", problems)
         for tid, name in ttps:
             result.add("use_case_ttps", (vendor, product, use_case, tid, name, path, line, cells.ttp_level(tid)))
+
+
+def _unpaired(result, line, pairs, problems, types) -> tuple:
+    """`Activity Types` and `Parsers` as two columns, the types themselves in the first (not
+    2021 categories): the cells do not say which parser serves which type. The types are
+    records without a parser, the parsers records without a type, and one issue says so
+    (instead of a `parser-without-type` for every parser)."""
+    found: list = []
+    rows = [(*cells.activity_type(t, found), None, None) for t in types]
+    problems = [p for p in problems if p[0] != "parser-without-type"] + found
+    if pairs:
+        problems.append(("unpaired-lists", f"{len(types)} activity type(s) and {len(pairs)} parser(s) in separate "
+                                           "columns: recorded without pairing"))
+    return rows + pairs, problems
 
 
 def _matrix(result, table, vendor, product) -> None:
