@@ -4,7 +4,6 @@ from __future__ import annotations
 import collections
 import gc
 import multiprocessing
-import multiprocessing.pool
 import os
 import signal
 from dataclasses import asdict, dataclass, field
@@ -99,23 +98,13 @@ def _worker_init() -> None:
         pass
 
 
-class _Pool(multiprocessing.pool.Pool):
-    """multiprocessing's Pool, but its worker-watching thread wakes only when a worker exits or
-    the pool changes. The stdlib's also wakes while any result waits in the pipe, so it spins
-    for as long as a large result (Arrow tables, megabytes) takes to cross: a third of a second
-    of CPU per release, taken from the workers."""
-
-    def _get_sentinels(self):
-        return [self._change_notifier._reader]
-
-
 def _pool(jobs: int):
     # pyarrow imports pandas on its first conversion of Python values (a third of a second):
     # done once here, the forked workers inherit it instead of each paying for it.
     pa.array([], pa.string())
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return _Pool(jobs, initializer=_worker_init, context=ctx)
+    return ctx.Pool(jobs, initializer=_worker_init)
 
 
 def run_all(work, items: list, jobs: int | None,
