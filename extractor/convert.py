@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import collections
 import gc
-import multiprocessing
+import functools
 import os
 import signal
 from dataclasses import asdict, dataclass, field
@@ -16,6 +16,7 @@ from .errors import ExtractorError, SourceNotFound
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
 from .pages import PageResult
 from .sources import list_folder
+from .workers import Workers
 
 # Below this many files a process pool costs more than it saves.
 _POOL_MIN_FILES = 200
@@ -98,13 +99,11 @@ def _worker_init() -> None:
         pass
 
 
-def _pool(jobs: int):
+def _workers(jobs: int, work) -> Workers:
     # pyarrow imports pandas on its first conversion of Python values (a third of a second):
     # done once here, the forked workers inherit it instead of each paying for it.
     pa.array([], pa.string())
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ctx.Pool(jobs, initializer=_worker_init)
+    return Workers(jobs, work, initializer=_worker_init)
 
 
 def run_all(work, items: list, jobs: int | None,
@@ -115,13 +114,20 @@ def run_all(work, items: list, jobs: int | None,
     if jobs <= 1 or total < _POOL_MIN_FILES:
         return _run_here(work, items, progress, total, lambda item: 1)
     per_task = max(8, min(256, total // (jobs * 16) or 1))
-    results = []
-    with _running(jobs) as pool:
-        for done, result in enumerate(pool.imap(work, items, chunksize=per_task), 1):
-            results.append(result)
+    chunks = [items[i:i + per_task] for i in range(0, total, per_task)]
+    results: list = [None] * len(chunks)
+    done = 0
+    with _workers(jobs, functools.partial(_each, work)) as workers:
+        for number, result in workers.results(chunks):
+            results[number] = result
+            done += len(result)
             if progress:
                 progress(done, total)
-    return results
+    return [r for chunk in results for r in chunk]
+
+
+def _each(work, chunk: list) -> list:
+    return [work(item) for item in chunk]
 
 
 def run_batches(work, items: list, costs: list, jobs: int | None,
@@ -139,19 +145,14 @@ def run_batches(work, items: list, costs: list, jobs: int | None,
     order = sorted(range(len(batches)), key=lambda b: -batches[b][1])
     results: list = [None] * len(batches)
     done = 0
-    with _running(jobs) as pool:
-        tasks = [(b, batches[b][0]) for b in order]
-        for b, result in pool.imap_unordered(_numbered, [(work, t) for t in tasks]):
+    with _workers(jobs, work) as workers:
+        for n, result in workers.results([batches[b][0] for b in order]):
+            b = order[n]
             results[b] = result
             done += len(batches[b][0])
             if progress:
                 progress(done, total)
     return results
-
-
-def _numbered(task):
-    work, (number, batch) = task
-    return number, work(batch)
 
 
 def _cut(items: list, costs: list, jobs: int) -> list:
@@ -183,25 +184,6 @@ def _run_here(work, tasks: list, progress, total: int, size) -> list:
     finally:
         _close_readers()
     return results
-
-
-class _running:
-    """A worker pool that is terminated at once when interrupted (not after the remaining
-    pages) and joined in every case."""
-
-    def __init__(self, jobs: int):
-        self.pool = _pool(jobs)
-
-    def __enter__(self):
-        return self.pool
-
-    def __exit__(self, kind, exc, tb):
-        if kind is None:
-            self.pool.close()
-        else:
-            self.pool.terminate()
-        self.pool.join()
-        return False
 
 
 def _close_readers() -> None:

@@ -55,3 +55,39 @@ def test_progress_counts_every_page_once():
 @pytest.mark.parametrize("value", [[], ["a"], ['say "hi"', "é\\x", "\u2028", "tab\there"], [None, "x"], [1, 2.5]])
 def test_list_cells_are_json_as_json_dumps_writes_them(value):
     assert _json_list(value) == json.dumps(value, ensure_ascii=False)
+
+
+def _die_on_500(batch):
+    import os
+    import signal
+
+    if 500 in batch:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _tag(batch)
+
+
+def test_a_worker_killed_mid_run_is_an_error_not_a_hang():
+    """A worker that dies (killed, out of memory) is seen at once: the run stops with a clear
+    error instead of waiting for its result for ever, and no worker is left behind."""
+    import multiprocessing
+
+    from extractor.workers import WorkerDied
+
+    items = list(range(3000))
+    with pytest.raises(WorkerDied, match="worker process ended"):
+        convert.run_batches(_die_on_500, items, _sizes(len(items)), jobs=2)
+    assert multiprocessing.active_children() == []
+
+
+def test_leaving_early_ends_the_workers():
+    """An exception in the main process while workers are busy (what Ctrl-C raises) ends them."""
+    import multiprocessing
+
+    items = list(range(3000))
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        convert.run_batches(_tag, items, _sizes(len(items)), jobs=2, progress=stop)
+    assert multiprocessing.active_children() == []
