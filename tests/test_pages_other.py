@@ -262,6 +262,31 @@ def test_config_item_runs_in_odd_places(monkeypatch, text):
     assert parse_config(text) == with_runs
 
 
+def _plain_tokens(tokens):
+    return [(k, [(i.text, i.start, i.end) for i in v] if k == "run" else v, s, e) for k, v, s, e in tokens]
+
+
+def test_config_lines_seen_before_keep_the_offsets_of_where_they_are():
+    """The reader remembers lines by their text (they repeat across pages); a line met again
+    at another place still reports that place."""
+    from extractor.pages import parser_config
+
+    body = '{\n Name = x\n Conditions = ["""c"""]\n Fields = [\n """({a}x)""",\n """cut\n]\n}'
+    prefixed = "# moved down\n\n" + body
+    parser_config._LINES.clear()
+    first = parser_config.parse_config(body)
+    second = parser_config.parse_config(prefixed)  # every line of `body` is remembered now
+    assert first["cut"] == [body.index('"""cut')]
+    assert second["cut"] == [prefixed.index('"""cut')]
+    assert (first["fields"], second["fields"]) == (["a"], ["a"])
+    remembered = _plain_tokens(parser_config.tokenize(prefixed))
+    parser_config._LINES.clear()
+    assert _plain_tokens(parser_config.tokenize(prefixed)) == remembered
+    items = [t for t in remembered if t[0] == "run"]
+    assert items == [("run", [("({a}x)", prefixed.index(' """({a}'), prefixed.index('",\n """cut') + 2)],
+                      prefixed.index(' """({a}'), prefixed.index(' """cut'))]
+
+
 # ---------------------------------------------------------------------------------------------
 # use-case pages
 

@@ -91,54 +91,87 @@ def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = Tru
     scanning their long regexes with the token pattern, and give the same strings."""
     out: list = []
     add = out.append
-    finditer = _TOKEN.finditer
     size = len(text) if end is None else end
     run: list | None = None
     run_start = pos = start
     for line in text[start:size].split("\n"):
         stop = pos + len(line)  # where this line's newline is (size for the last line)
-        body = _item_body(line) if runs and stop < size else None
-        if body is not None:
-            if run is None:
-                run, run_start = [], pos
-            run.append(Scalar(body, pos, False, stop))
-            pos = stop + 1
-            continue
+        known = _LINES.get(line)
+        if known is None:
+            known = _learn(line)
+        if type(known) is str:  # an item line: its string
+            if runs and stop < size:
+                if run is None:
+                    run, run_start = [], pos
+                run.append(Scalar(known, pos, False, stop))
+                pos = stop + 1
+                continue
+            known = _line_tokens(line)
         if run is not None:
             add(("run", run, run_start, pos))
             run = None
-        for m in finditer(text, pos, stop):
-            kind = m.lastgroup
-            # Every alternative ends the match, so a token ends where its match does.
-            if kind == "punct":
-                e = m.end()
-                add((kind, text[e - 1], e - 1, e))
-            elif kind == "triple":
-                s, e = m.span(kind)
-                add(("str", text[s + 3:e - 3], s, e))
-            elif kind == "word" or kind == "other":
-                s, e = m.span(kind)
-                add((kind, text[s:e], s, e))
-            elif kind == "quoted":
-                s, e = m.span(kind)
-                raw = text[s + 1:e - 1]
-                add(("str", _unescape(raw) if "\\" in raw else raw, s, e))
-            elif kind is None or kind == "comment":  # trailing blanks, comments
-                continue
-            elif kind == "open3":
-                s, e = m.span(kind)
-                add(("cut", text[s + 3:e], s, e))
-            elif kind == "open1":
-                s, e = m.span(kind)
-                add(("cut", text[s + 1:e], s, e))
-            else:  # subst
-                s, e = m.span(kind)
-                add(("subst", text[s + 2:e - 1].lstrip("?").strip(), s, e))
+        if known:
+            if pos:
+                out.extend([(kind, value, s + pos, e + pos) for kind, value, s, e in known])
+            else:
+                out.extend(known)
         if stop < size:
             add(("nl", "\n", stop, stop + 1))
         pos = stop + 1
     if run is not None:
         add(("run", run, run_start, pos))
+    return out
+
+
+# What each line is, by its text: an item line's string, or any other line's tokens with
+# offsets from the line's start. Config lines repeat a great deal across pages (`]`,
+# `Vendor = Microsoft`, `TimeFormat = "epoch"`, common regexes, the lines of shared templates):
+# a line seen before costs a lookup instead of a scan.
+_LINES: dict = {}
+_LINES_MAX = 1 << 16
+
+
+def _learn(line: str):
+    known = _item_body(line)
+    if known is None:
+        known = _line_tokens(line)
+    if len(_LINES) >= _LINES_MAX:
+        _LINES.clear()
+    _LINES[line] = known
+    return known
+
+
+def _line_tokens(line: str) -> list:
+    """The tokens of one line (no newline in it), offsets from its start."""
+    out: list = []
+    add = out.append
+    for m in _TOKEN.finditer(line):
+        kind = m.lastgroup
+        # Every alternative ends the match, so a token ends where its match does.
+        if kind == "punct":
+            e = m.end()
+            add((kind, line[e - 1], e - 1, e))
+        elif kind == "triple":
+            s, e = m.span(kind)
+            add(("str", line[s + 3:e - 3], s, e))
+        elif kind == "word" or kind == "other":
+            s, e = m.span(kind)
+            add((kind, line[s:e], s, e))
+        elif kind == "quoted":
+            s, e = m.span(kind)
+            raw = line[s + 1:e - 1]
+            add(("str", _unescape(raw) if "\\" in raw else raw, s, e))
+        elif kind is None or kind == "comment":  # trailing blanks, comments
+            continue
+        elif kind == "open3":
+            s, e = m.span(kind)
+            add(("cut", line[s + 3:e], s, e))
+        elif kind == "open1":
+            s, e = m.span(kind)
+            add(("cut", line[s + 1:e], s, e))
+        else:  # subst
+            s, e = m.span(kind)
+            add(("subst", line[s + 2:e - 1].lstrip("?").strip(), s, e))
     return out
 
 
@@ -434,6 +467,7 @@ class Reader:
 # what a parser object says
 
 _CAPTURE = re.compile(r"\(\{=?(?P<name>[A-Za-z_][\w.\-]*)\}|exa_field_name=(?P<json>[A-Za-z_][\w.\-]*)")
+_NAMED_CAPTURE = re.compile(r"\(\{=?([A-Za-z_][\w.\-]*)\}")
 
 
 def _strings(value) -> tuple[list, bool]:
@@ -471,8 +505,12 @@ def _scalar(value) -> str | None:
 def field_names(strings: list) -> list:
     """Captured field names in order of first appearance: `({user}...)`, `({=user}...)`,
     and `exa_field_name=user` (JSON extraction)."""
-    # One scan over the strings joined by newlines: no capture can span a newline.
-    return list(dict.fromkeys([name or json for name, json in _CAPTURE.findall("\n".join(strings))]))
+    # One scan over the strings joined by newlines: no capture can span a newline. (Most
+    # configs have no JSON names: a pattern that starts with the literal `({` scans fastest.)
+    joined = "\n".join(strings)
+    if "exa_field_name=" not in joined:
+        return list(dict.fromkeys(_NAMED_CAPTURE.findall(joined)))
+    return list(dict.fromkeys([name or json for name, json in _CAPTURE.findall(joined)]))
 
 
 def _is_parser(obj: Obj) -> bool:
