@@ -29,6 +29,8 @@ _HTML_TOKENS: dict = {}  # inline HTML -> token; the same few tags repeat millio
 def _html_token(html: str):
     tok = _HTML_TOKENS.get(html)
     if tok is None:
+        if not html.isascii():  # a tag's text holding characters for tags (packed pages)
+            html = _chars_to_tags(html)
         tok = BR if _BR.match(html) else ("h", html)
         if len(_HTML_TOKENS) < 4096:
             _HTML_TOKENS[html] = tok
@@ -39,6 +41,92 @@ BR = ("br",)
 B_OPEN = _HTML_TOKENS["<b>"] = ("h", "<b>")
 B_CLOSE = _HTML_TOKENS["</b>"] = ("h", "</b>")
 Cell = list  # list of tokens
+
+
+class Packed(list):
+    """A cell kept packed (see `parse(pack=...)`): its text tokens hold `<b>`, `</b>` and
+    `<br>` as the characters below, adjacent texts joined. `unpack` gives the usual tokens."""
+    __slots__ = ()
+
+
+# ---- packed cells ---------------------------------------------------------------------------
+# The Rules and Models cells of rules-and-models pages are a third of a release's parser
+# events: each `<b>`, `</b>`, `<br>` is an event of its own and splits the text around it into
+# more, and turning events into Python objects is most of the parse. For those cells the page
+# is parsed with the three tags written as characters of the same UTF-8 length, so byte
+# offsets (ranges, lines) stay those of the page and each cell is a few text events, which
+# the cell grammar reads a line at a time (cells.rule_items). `<b>` becomes one Unicode
+# punctuation character (3 bytes); `</b>` and `<br>` another such character and `%` (4 bytes:
+# a 4-byte character would make Python hold the whole page at 4 bytes a character). Both ends
+# are punctuation, as the tags' `<` and `>` are, so emphasis delimiters beside them read the
+# same (CommonMark's flanking rules only ask whether a neighbour is punctuation), and `%` means
+# nothing to Markdown. Every other cell, and all text outside tables, gets the tags back.
+B_OPEN_CHARS, B_CLOSE_CHARS, BR_CHARS = "\u2e30", "\u2e31%", "\u2e3c%"
+_TAG_CHARS = (("<b>", B_OPEN_CHARS), ("</b>", B_CLOSE_CHARS), ("<br>", BR_CHARS))
+_TAG_BYTES = tuple((tag.encode(), chars.encode()) for tag, chars in _TAG_CHARS)
+_CHAR_TOKENS = {B_OPEN_CHARS: B_OPEN, B_CLOSE_CHARS: B_CLOSE, BR_CHARS: BR}
+_CHAR_TAGS = {chars: tag for tag, chars in _TAG_CHARS}
+_TAG_CHAR = re.compile("(\u2e30|\u2e31%|\u2e3c%)")
+# Pages parsed as they are, where a tag may not be inline HTML or a character may not stand
+# for a tag: an escaped tag (`\<b>`, text); a tag alone on its line (it starts an HTML block;
+# looked for more widely than that, behind any blanks and list or quote marks, as it is rare);
+# a link destination in angle brackets (`[x](<br>)`, `[x]: <b>`); one of the characters
+# already on the page. (Every pattern starts with a literal, so each is a fast scan.)
+_TAG_ALONE = re.compile(rb"\n[ \t>*+\-0-9.)]*</?br?>[ \t\r]*(?:\n|\Z)")
+_TAG_ALONE_FIRST = re.compile(rb"[ \t>*+\-0-9.)]*</?br?>[ \t\r]*(?:\n|\Z)")
+_ANGLE_DESTINATION = re.compile(rb"\](?:\(|:)\s*<")
+_OUR_CHARS = re.compile(rb"\xe2\xb8[\xb0\xb1\xbc]")
+
+
+def _tags_as_chars(data: bytes) -> str | None:
+    """The page (UTF-8) as text with its `<b>`, `</b>`, `<br>` written as characters, or None
+    when they are better left alone (none there, or the page is one of the cases above)."""
+    if b"<b" not in data or b"\\<" in data or _OUR_CHARS.search(data):
+        return None
+    if _TAG_ALONE.search(data) or _TAG_ALONE_FIRST.match(data) or _ANGLE_DESTINATION.search(data):
+        return None
+    for tag, chars in _TAG_BYTES:
+        data = data.replace(tag, chars)
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _chars_to_tags(text: str) -> str:
+    """Text of a code span or block, or a link's address, as the page wrote it."""
+    return _TAG_CHAR.sub(lambda m: _CHAR_TAGS[m.group()], text)
+
+
+def _chars_to_spaces(text: str) -> str:
+    """Text where inline HTML reads as a space (headings, links, list items, paragraphs)."""
+    return _TAG_CHAR.sub(" ", text)
+
+
+def _add_text(cell: list, text: str) -> None:
+    """A cell's text, its characters for tags read as the tags' tokens."""
+    parts = _TAG_CHAR.split(text)
+    if len(parts) == 1:
+        cell.append(text)
+    else:
+        cell.extend([_CHAR_TOKENS.get(p, p) for p in parts if p])
+
+
+def tokens_of(text: str) -> list:
+    """The tokens of a packed cell's text."""
+    out: list = []
+    _add_text(out, text)
+    return out
+
+
+def unpack(cell: list) -> list:
+    """The tokens of a cell: a packed cell's as the page's tags would have given them."""
+    if type(cell) is not Packed:
+        return cell
+    out: list = []
+    for tok in cell:
+        if type(tok) is str:
+            _add_text(out, tok)
+        else:
+            out.append(tok)
+    return out
 
 
 @dataclass(slots=True)
@@ -100,6 +188,7 @@ class Doc:
     # [(start, end)] byte ranges of the tables, code blocks and HTML blocks: the lines inside
     # them are accounted for, whatever they look like.
     spans: list = field(default_factory=list)
+    packed: bool = False  # some cells are Packed (parse(pack=...))
 
 
 class _Lines:
@@ -162,7 +251,43 @@ def _cell(events) -> tuple[list, dict]:
     return cell, {"start": 0, "end": 0}  # no End: cannot happen in a well-formed stream
 
 
-def _link(events, url: str) -> tuple:
+def _cell_tagged(events, packed: bool) -> tuple[list, dict]:
+    """_cell on a page whose tags are characters: a packed cell keeps them (adjacent texts
+    joined), any other cell reads them as the tags' tokens."""
+    cell: list = Packed() if packed else []
+    add = cell.append
+    for ev, rng in events:
+        if "Text" in ev:
+            val = ev["Text"]
+            if packed:
+                if cell and type(cell[-1]) is str:
+                    cell[-1] += val
+                else:
+                    add(val)
+            elif val.isascii():
+                add(val)
+            else:
+                _add_text(cell, val)
+        elif "InlineHtml" in ev:
+            val = ev["InlineHtml"]
+            add(_HTML_TOKENS.get(val) or _html_token(val))
+        elif type(ev) is str:
+            if ev != "Rule":
+                add(BR)
+        elif "End" in ev:
+            if ev["End"] == "TableCell":
+                return cell, rng
+        elif "Start" in ev:
+            val = ev["Start"]
+            if type(val) is dict and "Link" in val:
+                add(_link(events, val["Link"]["dest_url"], True))
+        elif "Code" in ev:  # inline code span: its text counts as text, as the page wrote it
+            val = ev["Code"]
+            add(val if val.isascii() else _chars_to_tags(val))
+    return cell, {"start": 0, "end": 0}
+
+
+def _link(events, url: str, tagged: bool = False) -> tuple:
     """A link inside a cell, read up to its End: ("a", url, visible text). (An autolink inside
     the link text comes as a link within the link: its text is part of the outer one.)"""
     parts: list = []
@@ -182,17 +307,32 @@ def _link(events, url: str) -> tuple:
             if type(val) is dict and "Link" in val:
                 depth += 1
         elif "Code" in ev:
-            parts.append(ev["Code"])
-    return ("a", url, " ".join("".join(parts).split()))
+            val = ev["Code"]
+            parts.append(_chars_to_tags(val) if tagged and not val.isascii() else val)
+    text = "".join(parts)
+    if tagged:
+        if not text.isascii():
+            text = _chars_to_spaces(text)  # (code spans' text has its tags back already)
+        if not url.isascii():
+            url = _chars_to_tags(url)
+    return ("a", url, " ".join(text.split()))
 
 
-def parse(text: str, data: bytes | None = None) -> Doc:
+def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
     """Parse one page. `data` must be `text` encoded as UTF-8 (passed in when the caller has
-    it already, to save encoding the page twice); it is only used to turn offsets into lines."""
+    it already, to save encoding the page twice); it is only used to turn offsets into lines.
+    `pack(header texts, heading text)`, when given, names the columns of a table whose body
+    cells are to be kept packed (see Packed); `Doc.packed` then says whether any were."""
     if data is None:
         data = text.encode("utf-8", "surrogatepass")
     lines = _Lines(data)
     doc = Doc()
+    tagged = False  # the page's tags are characters: cells and text outside tables turn them back
+    if pack is not None:
+        chars = _tags_as_chars(data)
+        if chars is not None:
+            text, tagged = chars, True
+    packed: frozenset | tuple = ()  # the current table's packed columns
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
     # link's text, a heading, a code block); `mode` says which.
@@ -226,7 +366,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
             continue
         if "Text" in ev:
             if mode:
-                sink.append(ev["Text"])
+                val = ev["Text"]
+                if tagged and mode != 4 and not val.isascii():  # (code: at its end)
+                    val = _chars_to_spaces(val)
+                sink.append(val)
             continue
         if "InlineHtml" in ev:
             if mode:
@@ -235,7 +378,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
         if "Start" in ev:
             val = ev["Start"]
             if val == "TableCell":
-                cell, rng = _cell(events)
+                if not tagged:
+                    cell, rng = _cell(events)
+                else:
+                    cell, rng = _cell_tagged(events, not in_head and len(row.cells) in packed)
                 if in_head:
                     table.header.append(cell)
                 else:
@@ -264,6 +410,8 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                         continue
                     outer_sink, outer_mode, link_depth = sink, mode, 1
                     link_url, link_line = val["Link"]["dest_url"], lines(rng["start"])
+                    if tagged and not link_url.isascii():
+                        link_url = _chars_to_tags(link_url)
                     sink, mode = [], 2
                 elif "List" in val:
                     if list_depth:
@@ -316,6 +464,10 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 table.rows.append(row)
             elif val == "TableHead":
                 in_head = False
+                if tagged:
+                    packed = frozenset(pack(tuple(text_of(c) for c in table.header),
+                                            table.heading.text if table.heading else ""))
+                    doc.packed = doc.packed or bool(packed)
             elif val == "Paragraph":
                 if mode == 6:
                     lead = " ".join("".join(sink).split())
@@ -342,6 +494,8 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 doc.spans.append((table_start, rng["end"]))
             elif val == "CodeBlock":
                 code.text = "".join(sink)
+                if tagged and not code.text.isascii():
+                    code.text = _chars_to_tags(code.text)
                 doc.code.append(code)
                 sink, mode = block_outer
             elif type(val) is dict and "Heading" in val:
@@ -350,5 +504,6 @@ def parse(text: str, data: bytes | None = None) -> Doc:
                 sink, mode = block_outer
             continue
         if "Code" in ev and mode:  # inline code span: its text counts as text
-            sink.append(ev["Code"])
+            val = ev["Code"]
+            sink.append(_chars_to_tags(val) if tagged and not val.isascii() else val)
     return doc
