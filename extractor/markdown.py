@@ -81,7 +81,7 @@ _OUR_CHARS = re.compile(rb"\xe2\xb8[\xb0\xb1\xbc]")
 def _tags_as_chars(data: bytes) -> str | None:
     """The page (UTF-8) as text with its `<b>`, `</b>`, `<br>` written as characters, or None
     when they are better left alone (none there, or the page is one of the cases above)."""
-    if b"<b" not in data or b"\\<" in data or _OUR_CHARS.search(data):
+    if b"<b" not in data or b"\\<" in data or (b"\xe2\xb8" in data and _OUR_CHARS.search(data)):
         return None
     if _TAG_ALONE.search(data) or _TAG_ALONE_FIRST.match(data) or _ANGLE_DESTINATION.search(data):
         return None

@@ -91,3 +91,23 @@ def test_leaving_early_ends_the_workers():
     with pytest.raises(KeyboardInterrupt):
         convert.run_batches(_tag, items, _sizes(len(items)), jobs=2, progress=stop)
     assert multiprocessing.active_children() == []
+
+
+def test_convert_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    """convert pauses the cyclic collector while it runs; a notebook calling it keeps its own
+    setting, on or off."""
+    import gc
+    from pathlib import Path
+
+    import extractor
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    assert gc.isenabled()
+    extractor.convert(samples, tmp_path / "a", jobs=1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        extractor.convert(samples, tmp_path / "b", jobs=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
