@@ -29,8 +29,6 @@ _HTML_TOKENS: dict = {}  # inline HTML -> token; the same few tags repeat millio
 def _html_token(html: str):
     tok = _HTML_TOKENS.get(html)
     if tok is None:
-        if not html.isascii():  # a tag's text holding characters for tags (packed pages)
-            html = _chars_to_tags(html)
         tok = BR if _BR.match(html) else ("h", html)
         if len(_HTML_TOKENS) < 4096:
             _HTML_TOKENS[html] = tok
@@ -44,55 +42,69 @@ Cell = list  # list of tokens
 
 
 class Packed(list):
-    """A cell kept packed (see `parse(pack=...)`): its text tokens hold `<b>`, `</b>` and
-    `<br>` as the characters below, adjacent texts joined. `unpack` gives the usual tokens."""
+    """A cell kept packed (see `parse(pack=...)`): its texts hold `<b>`, `</b>` and `<br>` as
+    the characters below. `unpack` gives the tokens the usual parse gives."""
     __slots__ = ()
 
 
 # ---- packed cells ---------------------------------------------------------------------------
 # The Rules and Models cells of rules-and-models pages are a third of a release's parser
-# events: each `<b>`, `</b>`, `<br>` is an event of its own and splits the text around it into
-# more, and turning events into Python objects is most of the parse. For those cells the page
-# is parsed with the three tags written as characters of the same UTF-8 length, so byte
-# offsets (ranges, lines) stay those of the page and each cell is a few text events, which
-# the cell grammar reads a line at a time (cells.rule_items). `<b>` becomes one Unicode
-# punctuation character (3 bytes); `</b>` and `<br>` another such character and `%` (4 bytes:
-# a 4-byte character would make Python hold the whole page at 4 bytes a character). Both ends
-# are punctuation, as the tags' `<` and `>` are, so emphasis delimiters beside them read the
-# same (CommonMark's flanking rules only ask whether a neighbour is punctuation), and `%` means
-# nothing to Markdown. Every other cell, and all text outside tables, gets the tags back.
+# events: each `<b>`, `</b>`, `<br>` is an event of its own, and turning events into Python
+# objects is most of the parse. So such a page is parsed with the three tags written as
+# characters of the same UTF-8 length: byte offsets (ranges, lines) stay those of the page,
+# the parser reads the characters as text, and a cell is a few text events, which the cell
+# grammar reads a line at a time (cells.rule_items). `<b>` becomes one Unicode punctuation
+# character (3 bytes); `</b>` and `<br>` another such character and `%` (4 bytes: a 4-byte
+# character would make Python hold the whole page at 4 bytes a character). Both ends are
+# punctuation, as the tags' `<` and `>` are, so emphasis delimiters beside them read the same
+# (CommonMark's flanking rules only ask whether a neighbour is punctuation), and `%` means
+# nothing to Markdown.
+#
+# That is the same parse only where each tag is inline HTML standing between texts. So the
+# result is kept only when every character came back inside a text event, as many as there
+# were tags; one inside anything else (a code span or block, an HTML block, another tag, a
+# link's address or title, a code fence's info) means a tag that was not inline HTML there,
+# and the page is parsed again as it is. Some cases leave no trace to count, and such pages
+# are parsed as they are from the start: an escaped tag (`\<b>`); a tag alone on its line
+# (it starts an HTML block; looked for more widely, behind blanks and list or quote marks);
+# link reference definitions (`]:`: labels are matched and limited by their text); an entity
+# or a character on the page that is one of ours.
 B_OPEN_CHARS, B_CLOSE_CHARS, BR_CHARS = "\u2e30", "\u2e31%", "\u2e3c%"
 _TAG_CHARS = (("<b>", B_OPEN_CHARS), ("</b>", B_CLOSE_CHARS), ("<br>", BR_CHARS))
 _TAG_BYTES = tuple((tag.encode(), chars.encode()) for tag, chars in _TAG_CHARS)
 _CHAR_TOKENS = {B_OPEN_CHARS: B_OPEN, B_CLOSE_CHARS: B_CLOSE, BR_CHARS: BR}
-_CHAR_TAGS = {chars: tag for tag, chars in _TAG_CHARS}
 _TAG_CHAR = re.compile("(\u2e30|\u2e31%|\u2e3c%)")
-# Pages parsed as they are, where a tag may not be inline HTML or a character may not stand
-# for a tag: an escaped tag (`\<b>`, text); a tag alone on its line (it starts an HTML block;
-# looked for more widely than that, behind any blanks and list or quote marks, as it is rare);
-# a link destination in angle brackets (`[x](<br>)`, `[x]: <b>`); one of the characters
-# already on the page. (Every pattern starts with a literal, so each is a fast scan.)
-_TAG_ALONE = re.compile(rb"\n[ \t>*+\-0-9.)]*</?br?>[ \t\r]*(?:\n|\Z)")
-_TAG_ALONE_FIRST = re.compile(rb"[ \t>*+\-0-9.)]*</?br?>[ \t\r]*(?:\n|\Z)")
-_ANGLE_DESTINATION = re.compile(rb"\](?:\(|:)\s*<")
+_TAG_ALONE = re.compile(rb"[\n\r][ \t\x0b\x0c>*+\-0-9.)]*</?br?>[ \t\x0b\x0c\r]*(?:[\n\r]|\Z)")
+_TAG_ALONE_FIRST = re.compile(rb"[ \t\x0b\x0c>*+\-0-9.)]*</?br?>[ \t\x0b\x0c\r]*(?:[\n\r]|\Z)")
 _OUR_CHARS = re.compile(rb"\xe2\xb8[\xb0\xb1\xbc]")
+_OUR_ENTITIES = re.compile(rb"&#(?:[xX]0*2[eE]3[01cC]|0*1182[45]|0*11836);")
 
 
-def _tags_as_chars(data: bytes) -> str | None:
-    """The page (UTF-8) as text with its `<b>`, `</b>`, `<br>` written as characters, or None
-    when they are better left alone (none there, or the page is one of the cases above)."""
-    if b"<b" not in data or b"\\<" in data or (b"\xe2\xb8" in data and _OUR_CHARS.search(data)):
+class _NotTags(Exception):
+    """A tag of the page was not inline HTML between texts: parse the page as it is."""
+
+
+def _tags_as_chars(data: bytes) -> tuple[str, int] | None:
+    """(the page as text with its `<b>`, `</b>`, `<br>` written as characters, how many), or
+    None when they are better left alone (none there, or the page is one of the cases above)."""
+    if b"<b" not in data or b"\\<" in data or b"]:" in data:
         return None
-    if _TAG_ALONE.search(data) or _TAG_ALONE_FIRST.match(data) or _ANGLE_DESTINATION.search(data):
+    if b"\xe2\xb8" in data and _OUR_CHARS.search(data) or b"&#" in data and _OUR_ENTITIES.search(data):
         return None
+    if _TAG_ALONE.search(data) or _TAG_ALONE_FIRST.match(data):
+        return None
+    count = 0
     for tag, chars in _TAG_BYTES:
+        count += data.count(tag)
         data = data.replace(tag, chars)
-    return data.decode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "surrogatepass"), count
 
 
-def _chars_to_tags(text: str) -> str:
-    """Text of a code span or block, or a link's address, as the page wrote it."""
-    return _TAG_CHAR.sub(lambda m: _CHAR_TAGS[m.group()], text)
+def _chars_in(text: str) -> int:
+    """How many tags' characters a text holds."""
+    if text.isascii():
+        return 0
+    return text.count("\u2e30") + text.count("\u2e31") + text.count("\u2e3c")
 
 
 def _chars_to_spaces(text: str) -> str:
@@ -100,13 +112,30 @@ def _chars_to_spaces(text: str) -> str:
     return _TAG_CHAR.sub(" ", text)
 
 
-def _add_text(cell: list, text: str) -> None:
-    """A cell's text, its characters for tags read as the tags' tokens."""
+def _add_text(cell: list, text: str) -> int:
+    """A cell's text, its characters for tags read as the tags' tokens; how many tags."""
     parts = _TAG_CHAR.split(text)
     if len(parts) == 1:
         cell.append(text)
-    else:
-        cell.extend([_CHAR_TOKENS.get(p, p) for p in parts if p])
+        return 0
+    cell.extend([_CHAR_TOKENS.get(p, p) for p in parts if p])
+    return len(parts) // 2
+
+
+def _no_chars(*texts) -> None:
+    """Where a tag's characters must not be (see above): raise _NotTags if they are."""
+    for text in texts:
+        if type(text) is str and _chars_in(text):
+            raise _NotTags
+
+
+def _check_start(val: dict) -> None:
+    """A Start event's own strings (a link's address and title, a code fence's info)."""
+    for inner in val.values():
+        if type(inner) is dict:
+            _no_chars(*inner.values())
+        else:
+            _no_chars(inner)
 
 
 def tokens_of(text: str) -> list:
@@ -117,7 +146,7 @@ def tokens_of(text: str) -> list:
 
 
 def unpack(cell: list) -> list:
-    """The tokens of a cell: a packed cell's as the page's tags would have given them."""
+    """The tokens of a cell: a packed cell's are those the usual parse gives."""
     if type(cell) is not Packed:
         return cell
     out: list = []
@@ -251,25 +280,24 @@ def _cell(events) -> tuple[list, dict]:
     return cell, {"start": 0, "end": 0}  # no End: cannot happen in a well-formed stream
 
 
-def _cell_tagged(events, packed: bool) -> tuple[list, dict]:
-    """_cell on a page whose tags are characters: a packed cell keeps them (adjacent texts
-    joined), any other cell reads them as the tags' tokens."""
+def _cell_tagged(events, packed: bool, tally: list) -> tuple[list, dict]:
+    """_cell on a page whose tags are characters: a packed cell keeps them, any other cell
+    reads them as the tags' tokens; tally[0] counts them (see _NotTags)."""
     cell: list = Packed() if packed else []
     add = cell.append
     for ev, rng in events:
         if "Text" in ev:
             val = ev["Text"]
-            if packed:
-                if cell and type(cell[-1]) is str:
-                    cell[-1] += val
-                else:
-                    add(val)
-            elif val.isascii():
+            if val.isascii():
+                add(val)
+            elif packed:
+                tally[0] += _chars_in(val)
                 add(val)
             else:
-                _add_text(cell, val)
+                tally[0] += _add_text(cell, val)
         elif "InlineHtml" in ev:
             val = ev["InlineHtml"]
+            _no_chars(val)
             add(_HTML_TOKENS.get(val) or _html_token(val))
         elif type(ev) is str:
             if ev != "Rule":
@@ -279,23 +307,31 @@ def _cell_tagged(events, packed: bool) -> tuple[list, dict]:
                 return cell, rng
         elif "Start" in ev:
             val = ev["Start"]
-            if type(val) is dict and "Link" in val:
-                add(_link(events, val["Link"]["dest_url"], True))
-        elif "Code" in ev:  # inline code span: its text counts as text, as the page wrote it
+            if type(val) is dict:
+                _check_start(val)
+                if "Link" in val:
+                    add(_link(events, val["Link"]["dest_url"], tally))
+        elif "Code" in ev:  # inline code span: its text counts as text
             val = ev["Code"]
-            add(val if val.isascii() else _chars_to_tags(val))
+            _no_chars(val)
+            add(val)
+        else:
+            _no_chars(*ev.values())
     return cell, {"start": 0, "end": 0}
 
 
-def _link(events, url: str, tagged: bool = False) -> tuple:
+def _link(events, url: str, tally: list | None = None) -> tuple:
     """A link inside a cell, read up to its End: ("a", url, visible text). (An autolink inside
-    the link text comes as a link within the link: its text is part of the outer one.)"""
+    the link text comes as a link within the link: its text is part of the outer one.)
+    With `tally`, on a page whose tags are characters: they read as spaces, and are counted."""
     parts: list = []
     depth = 1
     for ev, _ in events:
         if "Text" in ev:
             parts.append(ev["Text"])
         elif "InlineHtml" in ev or type(ev) is str:  # inline HTML, soft and hard breaks
+            if tally is not None and type(ev) is not str:
+                _no_chars(ev["InlineHtml"])
             parts.append(" ")
         elif "End" in ev:
             if ev["End"] == "Link":
@@ -304,17 +340,21 @@ def _link(events, url: str, tagged: bool = False) -> tuple:
                     break
         elif "Start" in ev:
             val = ev["Start"]
-            if type(val) is dict and "Link" in val:
-                depth += 1
+            if type(val) is dict:
+                if tally is not None:
+                    _check_start(val)
+                if "Link" in val:
+                    depth += 1
         elif "Code" in ev:
-            val = ev["Code"]
-            parts.append(_chars_to_tags(val) if tagged and not val.isascii() else val)
+            if tally is not None:
+                _no_chars(ev["Code"])
+            parts.append(ev["Code"])
+        elif tally is not None:
+            _no_chars(*ev.values())
     text = "".join(parts)
-    if tagged:
-        if not text.isascii():
-            text = _chars_to_spaces(text)  # (code spans' text has its tags back already)
-        if not url.isascii():
-            url = _chars_to_tags(url)
+    if tally is not None and not text.isascii():
+        tally[0] += _chars_in(text)
+        text = _chars_to_spaces(text)
     return ("a", url, " ".join(text.split()))
 
 
@@ -325,13 +365,23 @@ def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
     cells are to be kept packed (see Packed); `Doc.packed` then says whether any were."""
     if data is None:
         data = text.encode("utf-8", "surrogatepass")
+    if pack is not None:
+        tagged = _tags_as_chars(data)
+        if tagged is not None:
+            try:
+                return _parse(tagged[0], data, pack, tagged[1])
+            except _NotTags:
+                pass  # a tag that was not inline HTML between texts: parse the page as it is
+    return _parse(text, data, None, None)
+
+
+def _parse(text: str, data: bytes, pack, tags: int | None) -> Doc:
+    """parse(); `tags` is how many tags the text holds as characters (None: it holds none,
+    as written), which must all come back in text events, else _NotTags."""
     lines = _Lines(data)
     doc = Doc()
-    tagged = False  # the page's tags are characters: cells and text outside tables turn them back
-    if pack is not None:
-        chars = _tags_as_chars(data)
-        if chars is not None:
-            text, tagged = chars, True
+    tagged = tags is not None
+    tally = [0]  # tags' characters met in text events
     packed: frozenset | tuple = ()  # the current table's packed columns
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
@@ -365,13 +415,18 @@ def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
                 sink.append(" ")
             continue
         if "Text" in ev:
+            val = ev["Text"]
+            if tagged and _chars_in(val):
+                if mode == 4:
+                    raise _NotTags  # in a code block: text, not a tag
+                tally[0] += _chars_in(val)
+                val = _chars_to_spaces(val)
             if mode:
-                val = ev["Text"]
-                if tagged and mode != 4 and not val.isascii():  # (code: at its end)
-                    val = _chars_to_spaces(val)
                 sink.append(val)
             continue
         if "InlineHtml" in ev:
+            if tagged:
+                _no_chars(ev["InlineHtml"])
             if mode:
                 sink.append(" ")
             continue
@@ -381,7 +436,7 @@ def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
                 if not tagged:
                     cell, rng = _cell(events)
                 else:
-                    cell, rng = _cell_tagged(events, not in_head and len(row.cells) in packed)
+                    cell, rng = _cell_tagged(events, not in_head and len(row.cells) in packed, tally)
                 if in_head:
                     table.header.append(cell)
                 else:
@@ -404,14 +459,14 @@ def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
                     items.append((item, sink))
                     sink, mode = [], 5
             elif type(val) is dict:
+                if tagged:
+                    _check_start(val)
                 if "Link" in val:
                     if mode == 2:  # an autolink inside a link's text: part of that text
                         link_depth += 1
                         continue
                     outer_sink, outer_mode, link_depth = sink, mode, 1
                     link_url, link_line = val["Link"]["dest_url"], lines(rng["start"])
-                    if tagged and not link_url.isascii():
-                        link_url = _chars_to_tags(link_url)
                     sink, mode = [], 2
                 elif "List" in val:
                     if list_depth:
@@ -494,8 +549,6 @@ def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
                 doc.spans.append((table_start, rng["end"]))
             elif val == "CodeBlock":
                 code.text = "".join(sink)
-                if tagged and not code.text.isascii():
-                    code.text = _chars_to_tags(code.text)
                 doc.code.append(code)
                 sink, mode = block_outer
             elif type(val) is dict and "Heading" in val:
@@ -503,7 +556,10 @@ def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
                 doc.headings.append(heading)
                 sink, mode = block_outer
             continue
+        if tagged:
+            _no_chars(*ev.values())  # a code span, an HTML block's text
         if "Code" in ev and mode:  # inline code span: its text counts as text
-            val = ev["Code"]
-            sink.append(_chars_to_tags(val) if tagged and not val.isascii() else val)
+            sink.append(ev["Code"])
+    if tagged and tally[0] != tags:
+        raise _NotTags  # some tag came back in no text event
     return doc

@@ -26,18 +26,6 @@ def _both(markdown_cell: str) -> tuple[list, list]:
     return plain, packed
 
 
-def _joined(cell: list) -> list:
-    """A cell's tokens with adjacent texts joined (a packed cell joins them; nothing reads
-    the boundaries between them)."""
-    out: list = []
-    for tok in cell:
-        if type(tok) is str and out and type(out[-1]) is str:
-            out[-1] += tok
-        else:
-            out.append(tok)
-    return out
-
-
 @pytest.mark.parametrize("text, expected", [
     ("<b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: one", [("T1078", "Valid Accounts", "R-1", "one")]),
     ("<b>T1078</b><br> ↳ <b>R-1</b>", [("T1078", None, "R-1", None)]),
@@ -53,11 +41,23 @@ def _joined(cell: list) -> list:
 ])
 def test_rule_items_packed_and_not(text, expected):
     plain, packed = _both(text)
-    assert type(packed) is (Packed if "<b" in text else list)  # no tag: nothing to pack
     assert type(plain) is list
     assert cells.rule_items(plain) == (expected, [])
     assert cells.rule_items(packed) == (expected, [])
-    assert _joined(unpack(packed)) == _joined(plain)
+    assert unpack(packed) == plain
+
+
+@pytest.mark.parametrize("text, packed", [
+    ("<b>T1078 - V</b><br> ↳ <b>R-1</b>: one", True),
+    ("<b>T1078 - V &amp; W</b><br> ↳ <b>R-1</b>: a \\* b", True),
+    ("", False),                                                # no tag
+    ("<b>T1078 - V</b><br> ↳ <b>R-1</b>: see `<b>x</b>`", False),  # a tag in a code span is text
+    ("<b>T</b><br> ↳ <b>R-1</b>: [doc](d<b>.md)", False),      # ... and in a link's address
+    ("<b>T</b><br> ↳ <b>R-1</b>: a <http://x<b>>", False),      # an autolink only when packed
+    ("<b>T</b><br> ↳ <a title=x<b>>", False),                   # a tag only when packed
+])
+def test_which_cells_are_packed(text, packed):
+    assert (type(_both(text)[1]) is Packed) is packed
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -95,19 +95,15 @@ Use-Case: Abnormal Auth
 
 | Event Type | Rules | Models |
 |------------|-------|--------|
-| app-login<br>(old-login) | <b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: one `<b>`<br> ↳ <b>R-2</b>: two | • <b>M-1</b>: m |
+| app-login<br>(old-login) | <b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: one<br> ↳ <b>R-2</b>: two | • <b>M-1</b>: m |
 
-A paragraph with <b>bold</b> and a [link<br>here](x<b>.md).
-
-```
-config <b>kept</b> <br>
-```
+A paragraph with <b>bold</b> and a [link<br>here](x.md).
 """
 
 
 def _doc_as_read(doc) -> tuple:
-    tables = [([_joined(unpack(c)) for c in t.header], [(r.line, [_joined(unpack(c)) for c in r.cells], r.missing,
-                                                         r.extra) for r in t.rows], t.line) for t in doc.tables]
+    tables = [([unpack(c) for c in t.header], [(r.line, [unpack(c) for c in r.cells], r.missing, r.extra)
+                                               for r in t.rows], t.line, t.truncated, t.heading) for t in doc.tables]
     return (doc.headings, tables, doc.links, doc.code, doc.lists, doc.spans)
 
 
@@ -118,8 +114,8 @@ def test_a_page_reads_the_same_packed():
     detail = packed.tables[1]
     assert [type(c) for c in detail.rows[0].cells] == [list, Packed, Packed]  # only Rules and Models
     assert _doc_as_read(packed) == _doc_as_read(plain)
-    assert plain.code[0].text == "config <b>kept</b> <br>\n"
-    assert plain.links[-1][:2] == ("x<b>.md", "link here")
+    assert plain.links[-1][:2] == ("x.md", "link here")
+    assert plain.headings[0].text == "Rules and Models: Acme Cloud"
 
 
 @pytest.mark.parametrize("page", [
@@ -132,6 +128,64 @@ def test_pages_where_a_tag_may_not_be_html_are_not_packed(page):
     doc = parse(page, pack=pages.packed_columns)
     assert not doc.packed
     assert _doc_as_read(doc) == _doc_as_read(parse(page))
+
+
+_HEAD = ("Vendor: Acme\n============\nProduct: Acme Cloud\n===================\n"
+         "Use-Case: Abnormal Auth\n=======================\n\n"
+         "| Rules | Models | MITRE TTPs | Activity Types | Parsers |\n|-|-|-|-|-|\n| 2 | 1 | 1 | 1 | 1 |\n\n")
+
+
+def _rm_page(event_type="app-login", rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: one",
+             models="• <b>M-1</b>: m", after="") -> str:
+    return _HEAD + f"| Event Type | Rules | Models |\n|-|-|-|\n| {event_type} | {rules} | {models} |\n" + after
+
+
+def _extracted_both_ways(page: str, monkeypatch) -> tuple:
+    from extractor import extract
+
+    data = page.encode("utf-8")
+    packed = extract.extract_bytes("RM/r_m_x.md", data)
+    with monkeypatch.context() as m:
+        m.setattr(extract, "_ITEM_MARKS", ())  # no page is parsed packed
+        plain = extract.extract_bytes("RM/r_m_x.md", data)
+    return ([(r.kind, r.rows, r.issues) for r in (packed, plain)])
+
+
+# Pages where a tag is not inline HTML between texts, or a character is not a tag (found by a
+# review of this change): each must read exactly as without packing.
+@pytest.mark.parametrize("page", [
+    _rm_page(models="• <b>M-1</b>: a • <b>M-2</b> \\: b"),                  # text split by an escape
+    _rm_page(models="• <b>M-1</b>: a •&nbsp;<b>M-2</b>: b"),                 # ... by an entity
+    _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: a &#x2E3C;% b"),     # entities that are ours
+    _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: [x](&#x2e30;)"),
+    _rm_page(event_type="<a title=x<b>>"),                                   # a tag only when packed
+    _rm_page(event_type="<!X <b>>"),                                         # a declaration
+    _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: a <http://x<b>>"),   # an autolink only when packed
+    _rm_page(event_type="[<B>]", after="\n[<b>]: http://u\n"),             # a reference label
+    _rm_page(after="\r<br>\r"),                                            # lone CR line ends
+    _rm_page(after="\n<br>\x0c\n| a | b |\n"),                             # form feed is a blank
+    _rm_page(after="\n<a title=x<br>>\n| a | b |\n"),                      # an HTML block only when packed
+    _rm_page(after="\n> [lbl]:\n> <br> \"t\"\n"),                         # a definition behind `>`
+    _rm_page(after="\n```<b>\ncode\n```\n"),                               # a code fence's info
+    _rm_page(after="\n```\n<b>code</b>\n```\n"),                           # a code block
+    _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: `<br>`"),            # a code span
+])
+def test_pages_where_a_tag_is_not_html_read_the_same(page, monkeypatch):
+    packed, plain = _extracted_both_ways(page, monkeypatch)
+    assert packed == plain
+    assert packed[0] == "rules_models"
+
+
+def test_a_clean_page_is_read_packed_and_the_same(monkeypatch):
+    from extractor import extract
+
+    page = _rm_page()
+    doc, _ = extract._parse(page, page.encode("utf-8"))
+    assert doc.packed
+    packed, plain = _extracted_both_ways(page, monkeypatch)
+    assert packed == plain
+    assert packed[1]["rules"] == [("Acme", "Acme Cloud", "Abnormal Auth", "app-login", "T1078", "V", "R-1", "one",
+                                   "RM/r_m_x.md", 14)]
 
 
 _PIECES = st.sampled_from([
