@@ -169,6 +169,9 @@ def _extracted_both_ways(page: str, monkeypatch) -> tuple:
     _rm_page(after="\n```<b>\ncode\n```\n"),                               # a code fence's info
     _rm_page(after="\n```\n<b>code</b>\n```\n"),                           # a code block
     _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: `<br>`"),            # a code span
+    _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: one <!x <br> ↳ <b>R-2</b>: two"),  # a declaration
+    _rm_page(rules="<b>T1078 - V</b><br> ↳ <b>R-1</b>: one [x](<br>' ') two"),  # an angle address
+    "Vendor: <b>Acme</b>\\\n\x0c\n" + _rm_page()[len("Vendor: Acme\n"):],  # `\` before a form feed
 ])
 def test_pages_where_a_tag_is_not_html_read_the_same(page, monkeypatch):
     packed, plain = _extracted_both_ways(page, monkeypatch)
