@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .markdown import B_CLOSE, B_CLOSE_CHARS, B_OPEN, B_OPEN_CHARS, BR, BR_CHARS, Packed, text_of, tokens_of, unpack
+from .markdown import B_CLOSE, B_OPEN, BR, text_of
 
 _ARROW = "↳"
 _LEGACY = re.compile(r"^(?P<type>.*?)\s*\((?P<legacy>[^()]*)\)$")
@@ -473,11 +473,6 @@ def rule_items(cell: list):
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
     technique: tuple | None = None
-    if type(cell) is Packed:
-        if len(cell) == 1 and type(cell[0]) is str:
-            _packed_rule_items(cell[0], out, problems)
-            return out, problems
-        cell = unpack(cell)
     # Lines are walked by position (a cell holds hundreds): nearly every line of every release
     # is one of three shapes, read here directly with the result the general path gives them.
     for first, stop in _spans(cell):
@@ -487,69 +482,23 @@ def rule_items(cell: list):
         if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:
             item = _marked_item(cell[first], cell[first + 2], cell[first + 4])
             if item is not None:
-                _add_rule(item, technique, out, problems)
+                if technique is None:
+                    problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
+                    out.append((None, None, *item))
+                else:
+                    out.append(technique + item)
                 continue
         elif n == 3 and cell[first] is B_OPEN and cell[first + 2] is B_CLOSE and type(cell[first + 1]) is str:
             m = _TTP.match(" ".join(cell[first + 1].split()))
             if m:
                 technique = (m.group("id"), clean(m.group("name")) or None)
                 continue
-        technique = _rule_lines(cell[first:stop], technique, out, problems)
+        parts = _item_lines(cell[first:stop])
+        if len(parts) > 1:
+            problems.append(("items-on-one-line", f"{len(parts)} items written on one line; read one by one"))
+        for line in parts:
+            technique = _rule_line(line, technique, out, problems)
     return out, problems
-
-
-def _packed_rule_items(text: str, out: list, problems: list) -> None:
-    """rule_items on a packed cell of one text: the same three shapes read from each line's
-    text (`↳ <b>ID</b>: text` is a mark, the bold and the rest: the five tokens above; a
-    `<b>T1078 - Name</b>` line the three), any other line its tokens the general way."""
-    technique = None
-    for line in text.split(BR_CHARS):
-        if not line:
-            continue
-        lead, bold, rest = _bold_once(line)
-        if lead and rest:
-            item = _marked_item(lead, bold, rest)
-            if item is not None:
-                if technique is None:
-                    _add_rule(item, technique, out, problems)
-                else:
-                    out.append(technique + item)
-                continue
-        elif bold and not lead and not rest:
-            m = _TTP.match(" ".join(bold.split()))
-            if m:
-                technique = (m.group("id"), clean(m.group("name")) or None)
-                continue
-        technique = _rule_lines(tokens_of(line), technique, out, problems)
-
-
-def _bold_once(line: str) -> tuple:
-    """(text before `<b>`, inside, after `</b>`) of a packed line holding one `<b>` then one
-    `</b>`, with text inside; else ("", "", "")."""
-    lead, b, after = line.partition(B_OPEN_CHARS)
-    if b:
-        bold, b, rest = after.partition(B_CLOSE_CHARS)
-        if b and bold and B_OPEN_CHARS not in after and B_CLOSE_CHARS not in rest:
-            return lead, bold, rest
-    return "", "", ""
-
-
-def _add_rule(item: tuple, technique, out: list, problems: list) -> None:
-    if technique is None:
-        problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
-        out.append((None, None, *item))
-    else:
-        out.append(technique + item)
-
-
-def _rule_lines(line: list, technique, out: list, problems: list):
-    """A line of a Rules cell (its tokens) the general way: the technique in force after it."""
-    parts = _item_lines(line)
-    if len(parts) > 1:
-        problems.append(("items-on-one-line", f"{len(parts)} items written on one line; read one by one"))
-    for part in parts:
-        technique = _rule_line(part, technique, out, problems)
-    return technique
 
 
 def _rule_line(line: list, technique, out: list, problems: list):
@@ -586,18 +535,6 @@ def model_items(cell: list):
     """The Models cell -> [(model_id, description)], problems. Items are `• <b>ID</b>: text`."""
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
-    if type(cell) is Packed:
-        if len(cell) == 1 and type(cell[0]) is str:
-            for line in cell[0].split(BR_CHARS):  # as below, from each line's text (see rule_items)
-                if line:
-                    lead, bold, rest = _bold_once(line)
-                    item = _marked_item(lead, bold, rest) if lead and rest else None
-                    if item is not None:
-                        out.append(item)
-                    else:
-                        _model_lines(tokens_of(line), out, problems)
-            return out, problems
-        cell = unpack(cell)
     for first, stop in _spans(cell):
         n = stop - first
         if not n:
@@ -607,29 +544,24 @@ def model_items(cell: list):
             if item is not None:
                 out.append(item)
                 continue
-        _model_lines(cell[first:stop], out, problems)
+        parts = _item_lines(cell[first:stop])
+        if len(parts) > 1:
+            problems.append(("items-on-one-line", f"{len(parts)} model items written on one line; read one by one"))
+        for line in parts:
+            mark, pre, bold, rest, text = _item_parts(line)
+            if not text:
+                if mark:
+                    problems.append(("bad-model-item", f"model item {mark!r} names no model"))
+                continue
+            if not mark and not _looks_like_item(pre, bold, rest):
+                problems.append(("stray-text", f"text {text!r} in a Models cell is not a model item"))
+                continue
+            item = _id_and_description(mark, pre, bold, rest, text)
+            if item is None:
+                problems.append(("bad-model-item", f"model item {text!r} has no `<b>ID</b>: description`"))
+            else:
+                out.append(item)
     return out, problems
-
-
-def _model_lines(line: list, out: list, problems: list) -> None:
-    """A line of a Models cell (its tokens) the general way."""
-    parts = _item_lines(line)
-    if len(parts) > 1:
-        problems.append(("items-on-one-line", f"{len(parts)} model items written on one line; read one by one"))
-    for part in parts:
-        mark, pre, bold, rest, text = _item_parts(part)
-        if not text:
-            if mark:
-                problems.append(("bad-model-item", f"model item {mark!r} names no model"))
-            continue
-        if not mark and not _looks_like_item(pre, bold, rest):
-            problems.append(("stray-text", f"text {text!r} in a Models cell is not a model item"))
-            continue
-        item = _id_and_description(mark, pre, bold, rest, text)
-        if item is None:
-            problems.append(("bad-model-item", f"model item {text!r} has no `<b>ID</b>: description`"))
-        else:
-            out.append(item)
 
 
 def correlation_name(cell: list) -> tuple[str | None, bool]:

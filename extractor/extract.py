@@ -81,33 +81,13 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         data = text.encode("utf-8")
     if modules is not None and _skippable(result, text, modules):
         return
-    doc, classified = _parse(text, data)
-    pages.extract(result, doc, modules, classified)
+    doc = markdown.parse(text, data)
+    pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
     _rows_outside_tables(result, data, doc, cut)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",
                                    "the page ends inside a table row; the rest of the page is missing"))
-
-
-# Rule and model items (`↳ <b>ID</b>`, `• <b>ID</b>`): a page with them may be a rules-and-models
-# page, whose Rules and Models cells are parsed packed (markdown.Packed), the fastest way.
-_ITEM_MARKS = ("\u21b3 <b>".encode(), "\u2022 <b>".encode())
-
-
-def _parse(text: str, data: bytes) -> tuple:
-    """(the page's Doc, its classification or None). Packed cells only reach the
-    rules-and-models module: a page with packed cells that turns out to be of any other kind
-    is parsed again the usual way (rare)."""
-    if not any(mark in data for mark in _ITEM_MARKS):
-        return markdown.parse(text, data), None
-    doc = markdown.parse(text, data, pack=pages.packed_columns)
-    if not doc.packed:
-        return doc, None
-    classified = pages.classify(doc)
-    if classified[0] == "rules_models":
-        return doc, classified
-    return markdown.parse(text, data), None
 
 
 # A line that starts with `|` (after at most three blanks, as a table row may) and belongs to

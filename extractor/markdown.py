@@ -41,130 +41,6 @@ B_CLOSE = _HTML_TOKENS["</b>"] = ("h", "</b>")
 Cell = list  # list of tokens
 
 
-class Packed(list):
-    """A cell kept packed (see `parse(pack=...)`): its texts hold `<b>`, `</b>` and `<br>` as
-    the characters below. `unpack` gives the tokens the usual parse gives."""
-    __slots__ = ()
-
-
-# ---- packed cells ---------------------------------------------------------------------------
-# The Rules and Models cells of rules-and-models pages are a third of a release's parser
-# events: each `<b>`, `</b>`, `<br>` is an event of its own, and turning events into Python
-# objects is most of the parse. So such a page is parsed with the three tags written as
-# characters of the same UTF-8 length: byte offsets (ranges, lines) stay those of the page,
-# the parser reads the characters as text, and a cell is a few text events, which the cell
-# grammar reads a line at a time (cells.rule_items). `<b>` becomes one Unicode punctuation
-# character (3 bytes); `</b>` and `<br>` another such character and `%` (4 bytes: a 4-byte
-# character would make Python hold the whole page at 4 bytes a character). Both ends are
-# punctuation, as the tags' `<` and `>` are, so emphasis delimiters beside them read the same
-# (CommonMark's flanking rules only ask whether a neighbour is punctuation), and `%` means
-# nothing to Markdown.
-#
-# That is the same parse only where each tag is inline HTML standing between texts. So the
-# result is kept only when every character came back inside a text event, as many as there
-# were tags; one inside anything else (a code span or block, an HTML block, another tag, a
-# link's address or title, a code fence's info) means a tag that was not inline HTML there,
-# and the page is parsed again as it is. Some cases leave no trace to count, and such pages
-# are parsed as they are from the start: an escaped tag (`\<b>`); a tag alone on its line
-# (it starts an HTML block; looked for more widely, behind blanks and list or quote marks);
-# link reference definitions (`]:`: labels are matched and limited by their text); a link
-# address in angle brackets (`[x](<br>" ")`: packed, no link at all); a declaration or comment
-# (`<!X <b>`: the tag's `>` ends it); a vertical tab or form feed (pulldown-cmark reads a
-# backslash before such a line differently after inline HTML); an entity or a character on
-# the page that is one of ours. (Two reviews fuzzed millions of pages against the plain parse
-# to find these.)
-B_OPEN_CHARS, B_CLOSE_CHARS, BR_CHARS = "\u2e30", "\u2e31%", "\u2e3c%"
-_TAG_CHARS = (("<b>", B_OPEN_CHARS), ("</b>", B_CLOSE_CHARS), ("<br>", BR_CHARS))
-_TAG_BYTES = tuple((tag.encode(), chars.encode()) for tag, chars in _TAG_CHARS)
-_CHAR_TOKENS = {B_OPEN_CHARS: B_OPEN, B_CLOSE_CHARS: B_CLOSE, BR_CHARS: BR}
-_TAG_CHAR = re.compile("(\u2e30|\u2e31%|\u2e3c%)")
-_TAG_ALONE = re.compile(rb"[\n\r][ \t\x0b\x0c>*+\-0-9.)]*</?br?>[ \t\x0b\x0c\r]*(?:[\n\r]|\Z)")
-_TAG_ALONE_FIRST = re.compile(rb"[ \t\x0b\x0c>*+\-0-9.)]*</?br?>[ \t\x0b\x0c\r]*(?:[\n\r]|\Z)")
-_ANGLE_DESTINATION = re.compile(rb"\]\(\s*<")
-_OUR_CHARS = re.compile(rb"\xe2\xb8[\xb0\xb1\xbc]")
-_OUR_ENTITIES = re.compile(rb"&#(?:[xX]0*2[eE]3[01cC]|0*1182[45]|0*11836);")
-
-
-class _NotTags(Exception):
-    """A tag of the page was not inline HTML between texts: parse the page as it is."""
-
-
-def _tags_as_chars(data: bytes) -> tuple[str, int] | None:
-    """(the page as text with its `<b>`, `</b>`, `<br>` written as characters, how many), or
-    None when they are better left alone (none there, or the page is one of the cases above)."""
-    if b"<b" not in data or b"\\<" in data or b"]:" in data or b"<!" in data:
-        return None
-    if b"\x0b" in data or b"\x0c" in data or _ANGLE_DESTINATION.search(data):
-        return None
-    if b"\xe2\xb8" in data and _OUR_CHARS.search(data) or b"&#" in data and _OUR_ENTITIES.search(data):
-        return None
-    if _TAG_ALONE.search(data) or _TAG_ALONE_FIRST.match(data):
-        return None
-    count = 0
-    for tag, chars in _TAG_BYTES:
-        count += data.count(tag)
-        data = data.replace(tag, chars)
-    return data.decode("utf-8", "surrogatepass"), count
-
-
-def _chars_in(text: str) -> int:
-    """How many tags' characters a text holds."""
-    if text.isascii():
-        return 0
-    return text.count("\u2e30") + text.count("\u2e31") + text.count("\u2e3c")
-
-
-def _chars_to_spaces(text: str) -> str:
-    """Text where inline HTML reads as a space (headings, links, list items, paragraphs)."""
-    return _TAG_CHAR.sub(" ", text)
-
-
-def _add_text(cell: list, text: str) -> int:
-    """A cell's text, its characters for tags read as the tags' tokens; how many tags."""
-    parts = _TAG_CHAR.split(text)
-    if len(parts) == 1:
-        cell.append(text)
-        return 0
-    cell.extend([_CHAR_TOKENS.get(p, p) for p in parts if p])
-    return len(parts) // 2
-
-
-def _no_chars(*texts) -> None:
-    """Where a tag's characters must not be (see above): raise _NotTags if they are."""
-    for text in texts:
-        if type(text) is str and _chars_in(text):
-            raise _NotTags
-
-
-def _check_start(val: dict) -> None:
-    """A Start event's own strings (a link's address and title, a code fence's info)."""
-    for inner in val.values():
-        if type(inner) is dict:
-            _no_chars(*inner.values())
-        else:
-            _no_chars(inner)
-
-
-def tokens_of(text: str) -> list:
-    """The tokens of a packed cell's text."""
-    out: list = []
-    _add_text(out, text)
-    return out
-
-
-def unpack(cell: list) -> list:
-    """The tokens of a cell: a packed cell's are those the usual parse gives."""
-    if type(cell) is not Packed:
-        return cell
-    out: list = []
-    for tok in cell:
-        if type(tok) is str:
-            _add_text(out, tok)
-        else:
-            out.append(tok)
-    return out
-
-
 @dataclass(slots=True)
 class Heading:
     level: int
@@ -224,7 +100,6 @@ class Doc:
     # [(start, end)] byte ranges of the tables, code blocks and HTML blocks: the lines inside
     # them are accounted for, whatever they look like.
     spans: list = field(default_factory=list)
-    packed: bool = False  # some cells are Packed (parse(pack=...))
 
 
 class _Lines:
@@ -287,58 +162,15 @@ def _cell(events) -> tuple[list, dict]:
     return cell, {"start": 0, "end": 0}  # no End: cannot happen in a well-formed stream
 
 
-def _cell_tagged(events, packed: bool, tally: list) -> tuple[list, dict]:
-    """_cell on a page whose tags are characters: a packed cell keeps them, any other cell
-    reads them as the tags' tokens; tally[0] counts them (see _NotTags)."""
-    cell: list = Packed() if packed else []
-    add = cell.append
-    for ev, rng in events:
-        if "Text" in ev:
-            val = ev["Text"]
-            if val.isascii():
-                add(val)
-            elif packed:
-                tally[0] += _chars_in(val)
-                add(val)
-            else:
-                tally[0] += _add_text(cell, val)
-        elif "InlineHtml" in ev:
-            val = ev["InlineHtml"]
-            _no_chars(val)
-            add(_HTML_TOKENS.get(val) or _html_token(val))
-        elif type(ev) is str:
-            if ev != "Rule":
-                add(BR)
-        elif "End" in ev:
-            if ev["End"] == "TableCell":
-                return cell, rng
-        elif "Start" in ev:
-            val = ev["Start"]
-            if type(val) is dict:
-                _check_start(val)
-                if "Link" in val:
-                    add(_link(events, val["Link"]["dest_url"], tally))
-        elif "Code" in ev:  # inline code span: its text counts as text
-            val = ev["Code"]
-            _no_chars(val)
-            add(val)
-        else:
-            _no_chars(*ev.values())
-    return cell, {"start": 0, "end": 0}
-
-
-def _link(events, url: str, tally: list | None = None) -> tuple:
+def _link(events, url: str) -> tuple:
     """A link inside a cell, read up to its End: ("a", url, visible text). (An autolink inside
-    the link text comes as a link within the link: its text is part of the outer one.)
-    With `tally`, on a page whose tags are characters: they read as spaces, and are counted."""
+    the link text comes as a link within the link: its text is part of the outer one.)"""
     parts: list = []
     depth = 1
     for ev, _ in events:
         if "Text" in ev:
             parts.append(ev["Text"])
         elif "InlineHtml" in ev or type(ev) is str:  # inline HTML, soft and hard breaks
-            if tally is not None and type(ev) is not str:
-                _no_chars(ev["InlineHtml"])
             parts.append(" ")
         elif "End" in ev:
             if ev["End"] == "Link":
@@ -347,49 +179,20 @@ def _link(events, url: str, tally: list | None = None) -> tuple:
                     break
         elif "Start" in ev:
             val = ev["Start"]
-            if type(val) is dict:
-                if tally is not None:
-                    _check_start(val)
-                if "Link" in val:
-                    depth += 1
+            if type(val) is dict and "Link" in val:
+                depth += 1
         elif "Code" in ev:
-            if tally is not None:
-                _no_chars(ev["Code"])
             parts.append(ev["Code"])
-        elif tally is not None:
-            _no_chars(*ev.values())
-    text = "".join(parts)
-    if tally is not None and not text.isascii():
-        tally[0] += _chars_in(text)
-        text = _chars_to_spaces(text)
-    return ("a", url, " ".join(text.split()))
+    return ("a", url, " ".join("".join(parts).split()))
 
 
-def parse(text: str, data: bytes | None = None, pack=None) -> Doc:
+def parse(text: str, data: bytes | None = None) -> Doc:
     """Parse one page. `data` must be `text` encoded as UTF-8 (passed in when the caller has
-    it already, to save encoding the page twice); it is only used to turn offsets into lines.
-    `pack(header texts, heading text)`, when given, names the columns of a table whose body
-    cells are to be kept packed (see Packed); `Doc.packed` then says whether any were."""
+    it already, to save encoding the page twice); it is only used to turn offsets into lines."""
     if data is None:
         data = text.encode("utf-8", "surrogatepass")
-    if pack is not None:
-        tagged = _tags_as_chars(data)
-        if tagged is not None:
-            try:
-                return _parse(tagged[0], data, pack, tagged[1])
-            except _NotTags:
-                pass  # a tag that was not inline HTML between texts: parse the page as it is
-    return _parse(text, data, None, None)
-
-
-def _parse(text: str, data: bytes, pack, tags: int | None) -> Doc:
-    """parse(); `tags` is how many tags the text holds as characters (None: it holds none,
-    as written), which must all come back in text events, else _NotTags."""
     lines = _Lines(data)
     doc = Doc()
-    tagged = tags is not None
-    tally = [0]  # tags' characters met in text events
-    packed: frozenset | tuple = ()  # the current table's packed columns
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
     # link's text, a heading, a code block); `mode` says which.
@@ -422,28 +225,17 @@ def _parse(text: str, data: bytes, pack, tags: int | None) -> Doc:
                 sink.append(" ")
             continue
         if "Text" in ev:
-            val = ev["Text"]
-            if tagged and _chars_in(val):
-                if mode == 4:
-                    raise _NotTags  # in a code block: text, not a tag
-                tally[0] += _chars_in(val)
-                val = _chars_to_spaces(val)
             if mode:
-                sink.append(val)
+                sink.append(ev["Text"])
             continue
         if "InlineHtml" in ev:
-            if tagged:
-                _no_chars(ev["InlineHtml"])
             if mode:
                 sink.append(" ")
             continue
         if "Start" in ev:
             val = ev["Start"]
             if val == "TableCell":
-                if not tagged:
-                    cell, rng = _cell(events)
-                else:
-                    cell, rng = _cell_tagged(events, not in_head and len(row.cells) in packed, tally)
+                cell, rng = _cell(events)
                 if in_head:
                     table.header.append(cell)
                 else:
@@ -466,8 +258,6 @@ def _parse(text: str, data: bytes, pack, tags: int | None) -> Doc:
                     items.append((item, sink))
                     sink, mode = [], 5
             elif type(val) is dict:
-                if tagged:
-                    _check_start(val)
                 if "Link" in val:
                     if mode == 2:  # an autolink inside a link's text: part of that text
                         link_depth += 1
@@ -526,10 +316,6 @@ def _parse(text: str, data: bytes, pack, tags: int | None) -> Doc:
                 table.rows.append(row)
             elif val == "TableHead":
                 in_head = False
-                if tagged:
-                    packed = frozenset(pack(tuple(text_of(c) for c in table.header),
-                                            table.heading.text if table.heading else ""))
-                    doc.packed = doc.packed or bool(packed)
             elif val == "Paragraph":
                 if mode == 6:
                     lead = " ".join("".join(sink).split())
@@ -563,10 +349,6 @@ def _parse(text: str, data: bytes, pack, tags: int | None) -> Doc:
                 doc.headings.append(heading)
                 sink, mode = block_outer
             continue
-        if tagged:
-            _no_chars(*ev.values())  # a code span, an HTML block's text
         if "Code" in ev and mode:  # inline code span: its text counts as text
             sink.append(ev["Code"])
-    if tagged and tally[0] != tags:
-        raise _NotTags  # some tag came back in no text event
     return doc

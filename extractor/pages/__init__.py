@@ -230,22 +230,11 @@ def modules_for(tables) -> frozenset | None:
     return frozenset(m for m, filled in FILLS.items() if filled & set(tables))
 
 
-def packed_columns(names: tuple, heading_text: str) -> tuple:
-    """The columns whose cells the page's parse may keep packed (markdown.Packed): Rules and
-    Models of a rules-and-models detail table, which cells.rule_items and model_items read
-    packed. (The same judgement as classify's, so only tables it calls rules_models have them.)"""
-    kind, meanings = _table_kind(names, heading_text)
-    if kind != "rules_models":
-        return ()
-    return tuple(i for i, m in enumerate(meanings) if m in ("rules", "models"))
-
-
-def extract(result: PageResult, doc: Doc, modules: frozenset | None = None, classified=None) -> None:
-    """Classify the page (unless `classified` is classify(doc) already) and extract its
-    records (only with the modules asked for)."""
+def extract(result: PageResult, doc: Doc, modules: frozenset | None = None) -> None:
+    """Classify the page and extract its records (only with the modules asked for)."""
     import importlib
 
-    kind, tables = classified or classify(doc)
+    kind, tables = classify(doc)
     result.kind = kind
     name = _EXTRACTORS.get(kind)
     if name and (modules is None or name in modules):
