@@ -619,6 +619,12 @@ def previous_out(big_tree, tmp_path_factory) -> Path:
     return ref
 
 
+def _interruptible() -> None:
+    # Tests started in the background (`bash .ci/run &` in a script) inherit SIGINT ignored, as
+    # POSIX has background jobs do, and so would the run: it must take SIGINT as Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc to see the run's phase and workers")
 @pytest.mark.parametrize("phase", ["parse", "write-start", "write-mid"])
 @pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM", "SIGINT"])
@@ -633,7 +639,8 @@ def test_interrupted_run_leaves_previous_out(big_tree, previous_out, tmp_path, s
     with open(log_out, "wb") as so, open(log_err, "wb") as se:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from extractor.cli import main; main()", "convert", str(big_tree),
-             "-o", str(out), "-j", "2", "-q"], stdout=so, stderr=se, cwd=tmp_path)
+             "-o", str(out), "-j", "2", "-q"], stdout=so, stderr=se, cwd=tmp_path,
+            preexec_fn=_interruptible)
     workers: list[int] = []
     try:
         if phase == "parse":  # the pool's workers exist: the pages are being read
