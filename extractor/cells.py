@@ -116,7 +116,7 @@ def activity_parsers(cell: list):
         if not links:
             m = _PARSER_MARK.match("".join(tok for tok in line if type(tok) is str))
             if m:  # `↳ name` with no link: a parser all the same, whose page is not named
-                name = clean(m.group("name"))
+                name: str | None = clean(m.group("name"))
                 problems.append(("parser-without-link", f"parser {name!r} has no link to its page"))
                 if current is None:
                     problems.append(("parser-without-type", f"parser {name!r} has no activity type before it"))
@@ -199,7 +199,7 @@ def content(cell: list):
     url, text = first_link(cell)
     if url is not None:
         text = text_of(cell)
-    found = {"rule": None, "model": None}
+    found: dict[str, int | None] = {"rule": None, "model": None}
     for m in _COUNT.finditer(text):
         what = (m.group("what") or m.group("what2")).lower().rstrip("s")
         found[what] = int((m.group("n") or m.group("n2")).replace(",", ""))

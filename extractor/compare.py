@@ -41,7 +41,7 @@ def _with_type_key(frame: pd.DataFrame, mapping: dict) -> pd.DataFrame:
 
 
 def _type_mapping(*frames: pd.DataFrame) -> dict:
-    pairs = {}
+    pairs: dict = {}
     for f in frames:
         both = f[f["legacy_event_type"].notna()][["activity_type", "legacy_event_type"]].drop_duplicates()
         for a, legacy in both.itertuples(index=False):

@@ -190,7 +190,7 @@ def validate(src: str = "out", out: str | None = None) -> Validation:
     findings: list = []
     # A conversion of some tables only (`--tables`) lacks the others: a check runs when every
     # table it compares is there (an absent table is not an empty one).
-    skipped = []
+    skipped: list = []
     for check, needs, names in (
             (_counts_vs_detail, ("products", "activity_parsers", "use_case_ttps"),
              ("counts-activity-types", "counts-mitre-ttps", "counts-parsers")),

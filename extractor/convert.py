@@ -315,7 +315,7 @@ TABLE_GROUPS = {"core": ("products", "use_cases", "activity_parsers", "use_case_
 def _table_names(tables) -> frozenset | None:
     if tables is None:
         return None
-    names = set()
+    names: set[str] = set()
     for name in tables:
         names.update(TABLE_GROUPS.get(name, (name,)))
     unknown = names - set(schema.PAGE_TABLES)

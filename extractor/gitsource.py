@@ -11,6 +11,7 @@ import os
 import posixpath
 import subprocess
 from dataclasses import dataclass, field
+from typing import IO, cast
 
 from .errors import ExtractorError
 from .issues import issue
@@ -123,21 +124,23 @@ class BlobReader:
     def __init__(self, repo: str):
         self.proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # (Both were asked for as pipes, so neither is None.)
+        self.stdin, self.stdout = cast(IO[bytes], self.proc.stdin), cast(IO[bytes], self.proc.stdout)
 
     def read(self, oid: str) -> bytes:
-        self.proc.stdin.write(oid.encode() + b"\n")
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
+        self.stdin.write(oid.encode() + b"\n")
+        self.stdin.flush()
+        header = self.stdout.readline().split()
         if len(header) != 3:
             raise GitError(f"git cannot read object {oid}")
         size = int(header[2])
-        data = self.proc.stdout.read(size)
-        self.proc.stdout.read(1)  # the newline after each object
+        data = self.stdout.read(size)
+        self.stdout.read(1)  # the newline after each object
         return data
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            self.stdin.close()
             self.proc.wait()
 
     def __enter__(self):

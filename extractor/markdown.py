@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyromark
 
@@ -196,29 +197,32 @@ def parse(text: str, data: bytes | None = None) -> Doc:
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
     # link's text, a heading, a code block); `mode` says which.
-    sink: list | None = None
+    # (The state below is typed Any where it may be None: the parser's event order sets each
+    # before it is read, which no type checker can see.)
+    sink: Any = None
     # 0 nothing, 2 link, 3 heading, 4 code, 5 list item, 6 paragraph (1 was a table cell, now
     # read by _cell)
     mode = 0
-    outer_sink: list | None = None
+    outer_sink: Any = None
     outer_mode = 0
-    heading: Heading | None = None
-    table: Table | None = None
-    row: Row | None = None
+    heading: Any = None  # Heading | None
+    table: Any = None  # Table
+    row: Any = None  # Row
     in_head = False
     link_url = ""
     link_line = 0
     link_depth = 0
-    code: CodeBlock | None = None
+    code: Any = None  # CodeBlock
     last_cell_end = table_start = 0
     zero_width: list = []
-    block: ListBlock | None = None  # the list being read
+    block: Any = None  # ListBlock: the list being read
     list_depth = 0
     items: list = []  # [(item, the sink it interrupted)]: items open, nested ones last
     lead = ""  # the last paragraph's text since the last heading, table or list
     block_outer: tuple = (None, 0)  # (sink, mode) a heading or code block interrupted
 
-    events = iter(pyromark.events_with_range(text, options=_OPTIONS))
+    # (Events are dicts and strings; Any, as the stubs' literal types don't allow `ev["Text"]`.)
+    events: Any = iter(pyromark.events_with_range(text, options=_OPTIONS))
     for ev, rng in events:
         if type(ev) is str:  # SoftBreak, HardBreak, Rule
             if mode and ev != "Rule":

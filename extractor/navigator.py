@@ -66,7 +66,7 @@ def coverage(out: str, filters: Filters | None = None) -> pd.DataFrame:
     names = pd.concat([matrix[["technique_id", "technique_name"]], ttps[["technique_id", "technique_name"]]])
     names = names.dropna().drop_duplicates("technique_id").set_index("technique_id")["technique_name"]
 
-    per_tech = {}
+    per_tech: dict = {}
     for tid, group in ttps.groupby("technique_id"):
         per_tech.setdefault(tid, {})["use_cases"] = sorted(set(group["use_case"].dropna()))
         per_tech[tid]["products"] = sorted(set(group["product"].dropna()))

@@ -52,7 +52,7 @@ def heatmap(out: str, path: str, filters: Filters | None = None, title: str | No
     peak = data.values.max()
     for (i, j), v in pd.DataFrame(data.values).stack().items():
         if v:
-            ax.text(j, i, int(v), ha="center", va="center", fontsize=8,
+            ax.text(j, i, str(int(v)), ha="center", va="center", fontsize=8,
                     color="white" if v > peak / 2 else "black")
     fig.colorbar(image, ax=ax, label="distinct techniques")
     ax.set_title(title or f"Techniques per tactic and use case ({(filters or Filters()).describe()})")

@@ -86,7 +86,7 @@ class Workers:
             if task is not None:
                 busy[conn] = proc
         while busy:
-            ready = wait([*busy, *(p.sentinel for p in busy.values())])
+            ready: list = wait([*busy, *(p.sentinel for p in busy.values())])
             for conn in [r for r in ready if r in busy]:
                 try:
                     number, result = conn.recv()

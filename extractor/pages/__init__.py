@@ -31,7 +31,7 @@ class PageResult:
         self.rows.setdefault(table, []).extend(rows)
 
 
-def table_kind(header_meanings: list, names: tuple, under_matrix_title: bool) -> str | None:
+def table_kind(header_meanings: tuple, names: tuple, under_matrix_title: bool) -> str | None:
     """What a table holds, judged by its columns' meanings (and a matrix title above it)."""
     m = set(header_meanings)
     # (An older spelling may head the types-and-parsers column `Parsers` alone.)

@@ -177,6 +177,7 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
             continue
         check_row(result, table, row, width)
         line = row.line
+        use_case: str | None
         uc_page, use_case = cells.first_link(cell_of(row, col, "use_case"))
         use_case = use_case or None
         if use_case is None:

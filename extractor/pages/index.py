@@ -93,7 +93,7 @@ def _data_source_lists(result, doc) -> None:
 
 def _link_items(result, cell, line) -> list:
     """[(text or None, url or None)] for the `<br>`-separated entries of a cell."""
-    out = []
+    out: list = []
     for tokens in cells.lines(cell):
         links = [t for t in tokens if type(t) is tuple and t[0] == "a"]
         text = cells.clean("".join(t for t in tokens if type(t) is str))
@@ -165,7 +165,7 @@ def _categories(result, table, meanings) -> None:
     for row in table.rows:
         check_row(result, table, row, len(table.header))
         category = text_of(cell_of(row, col, "category")) or None
-        description = text_of(cell_of(row, col, "description"))
+        description: str | None = text_of(cell_of(row, col, "description"))
         description = None if not description or _PLACEHOLDER.match(description) else description
         items = _link_items(result, cell_of(row, col, "product"), row.line)
         if category is None:

@@ -132,7 +132,7 @@ _LINES_MAX = 1 << 16
 
 
 def _learn(line: str):
-    known = _item_body(line)
+    known: str | list | None = _item_body(line)
     if known is None:
         known = _line_tokens(line)
     if len(_LINES) >= _LINES_MAX:
@@ -201,7 +201,7 @@ class Obj:
         self.entries: list = []  # [(key, value, start)]
         self.start = start
         self.template: str | None = None  # `${A.b}{ ... }`: the object extends template `b`
-        self._index = None  # lower-cased key -> last value, built on the first get
+        self._index: dict | None = None  # lower-cased key -> last value, built on the first get
 
     def get(self, key: str):
         """The last value of `key` (HOCON: a later key wins), or None. Read only once the
@@ -214,6 +214,8 @@ class Obj:
 
 class Lst(list):
     __slots__ = ("start", "closed")
+    start: int
+    closed: bool
 
 
 class Concat(list):
@@ -255,7 +257,7 @@ class Reader:
         # past a run of newlines, so the padding keeps this in bounds.
         return self.toks[self.i + k]
 
-    def read(self) -> list:
+    def read(self) -> Obj:
         """The top level: bare objects (`{...}`, `${T}{...}`), `key = value` entries."""
         top = Obj(0)
         self._entries(top, closer=None)
@@ -600,7 +602,7 @@ def _parse_config(text: str) -> dict:
     if not parsers:
         named = [o for o in reader.objects if o.get("name") is not None]
         parsers = named[:1]
-    result = {"parser": None, "others": [], "cut": reader.cut, "junk": reader.junk}
+    result: dict = {"parser": None, "others": [], "cut": reader.cut, "junk": reader.junk}
     if not parsers:
         return result
     p = parsers[0]

@@ -60,8 +60,9 @@ def extract(result, doc, tables) -> None:
                 result.issues.append(issue(path, table.heading.line, "empty-vendor",
                                            f"heading {table.heading.text!r} names no vendor"))
         label = _products(result, table, meanings, use_case, vendor)
-        if label is not None:
-            glued = (cells.clean(headers.VENDOR_LABEL.match(label).group(1)) or None, table.heading)
+        vendor_label = headers.VENDOR_LABEL.match(label) if label is not None else None
+        if vendor_label is not None:  # (a label is returned only when it matches)
+            glued = (cells.clean(vendor_label.group(1)) or None, table.heading)
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
@@ -75,15 +76,16 @@ def _lists(result, doc, use_case) -> None:
     Exabeam Content Library for this Use Case`, a `Rules` and a `Models` list of `ID :
     description` items. No vendor, techniques or counts are on such a page: they stay empty."""
     path = result.path
-    products, types = [], []
+    products: list = []
+    types: list = []
     for block in doc.lists:
         what = headers.list_meaning(block.heading.text) if block.heading else None
         if what == "product":
             products.extend(block.items)
         elif what == "activity_types":
             types.extend(item.text for item in block.items if item.text)
-        elif what == "content" and _content_kind(block):
-            _content_list(result, block, use_case, _content_kind(block))
+        elif what == "content" and (kind := _content_kind(block)) is not None:
+            _content_list(result, block, use_case, kind)
         elif block.items:
             where = f"{block.heading.text!r}" + (f" ({block.lead!r})" if block.lead else "") if block.heading else "no heading"
             result.issues.append(issue(path, block.line, "unread-list", f"a list under {where}; no output table holds it"))
@@ -144,7 +146,7 @@ def _type_columns(table, meanings) -> list:
     return ["category" if i in both and i != events[0] else m for i, m in enumerate(meanings)]
 
 
-def _products(result, table, meanings, use_case, vendor) -> None:
+def _products(result, table, meanings, use_case, vendor) -> str | None:
     path = result.path
     col = columns(result, table, _type_columns(table, meanings),
                   ("product", "mitre_ttps", "content", "activity_types", "category"),
@@ -167,6 +169,7 @@ def _products(result, table, meanings, use_case, vendor) -> None:
             continue
         check_row(result, table, row, width)
         line = row.line
+        product: str | None
         product_page, product = cells.first_link(cell_of(row, col, "product"))
         product = product or None
         if product is None:
