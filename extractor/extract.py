@@ -82,6 +82,10 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     if modules is not None and _skippable(result, text, modules):
         return
     doc = markdown.parse(text, data)
+    split = _glued_headers(data, doc)
+    if split:  # parsed again, each glued header cut from its delimiter row
+        doc = markdown.parse(text, data, list(split.values()))
+        _report_glued(result, doc, split)
     pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
     _rows_outside_tables(result, data, doc, cut)
@@ -93,19 +97,21 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
 # A line that starts with `|` (after at most three blanks, as a table row may) and belongs to
 # no table, nor to a code or HTML block. The docs generator sometimes writes a table's header
 # and delimiter row on one line (`| a | b || --- | --- |`), which is no table to a Markdown
-# parser: rows under such a header would be read as plain text, lost without a word. (The
-# header alone loses nothing: it is not reported; a page module may still say what the table
-# should have held.)
+# parser. Such a line is cut in two and the page parsed again: the table is then read, and
+# rows under it are records (with a warning), not text lost without a word. Other lines like
+# rows outside any table are reported.
 _PIPE_LINE = re.compile(rb"^ {0,3}\|", re.M)
 _GLUED_HEADER = re.compile(rb"\|[ \t]*\|[ \t]*:?-{3,}")  # `| b || --- |`
+# The whole glued line: the header up to its last pipe, blanks, then a delimiter row to the
+# end of the line (group 2 starts where the delimiter row should have started a line).
+_GLUED_LINE = re.compile(rb" {0,3}\|[^\n]*?\|[ \t]*(\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t\r]*)$")
 
 
-def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) -> None:
-    # Only the text between the tables, code blocks and HTML blocks is searched: on a
-    # rules-and-models page that is a few lines between tables of megabytes.
-    skip = {cut}  # a row the page ends inside has its own issue (truncated-table)
-    skip.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
-    rows, glued = [], set()
+def _pipe_lines(data: bytes, doc, skip: set):
+    """(line, start, end) of each line starting with `|` outside the tables, code blocks and
+    HTML blocks of doc, but for the lines in skip."""
+    # Only the text between those blocks is searched: on a rules-and-models page that is a
+    # few lines between tables of megabytes.
     line, counted = 1, 0
     gap = 0
     for first, last in sorted(doc.spans) + [(len(data), len(data))]:
@@ -114,14 +120,44 @@ def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) 
             pos = m.start()
             line += data.count(b"\n", counted, pos)
             counted = pos
-            if line in skip:
-                continue
-            end = data.find(b"\n", pos)
-            if _GLUED_HEADER.search(data, pos, len(data) if end < 0 else end):
-                glued.add(line)
-            else:
-                rows.append(line)
+            if line not in skip:
+                end = data.find(b"\n", pos)
+                yield line, pos, len(data) if end < 0 else end
         gap = max(gap, last)
+
+
+def _glued_headers(data: bytes, doc) -> dict:
+    """{line: offset where its delimiter row starts} of the glued table headers of a page."""
+    if not _GLUED_HEADER.search(data):  # (most pages: one quick search)
+        return {}
+    skip = {h.line for h in doc.headings}
+    found = {}
+    for line, pos, end in _pipe_lines(data, doc, skip):
+        m = _GLUED_LINE.match(data, pos, end)
+        if m:
+            found[line] = m.start(1)
+    return found
+
+
+def _report_glued(result: PageResult, doc, split: dict) -> None:
+    # A glued header with nothing under it is how the generator writes an empty table:
+    # nothing to say. Rows under one are read, and that reading is said.
+    for table in doc.tables:
+        if table.line in split and table.rows:
+            result.issues.append(issue(result.path, table.line, "glued-table-header",
+                                       f"the table's header and its delimiter row are on one line; "
+                                       f"its {len(table.rows)} row(s) are read all the same"))
+
+
+def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) -> None:
+    skip = {cut}  # a row the page ends inside has its own issue (truncated-table)
+    skip.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
+    rows, glued = [], set()
+    for line, pos, end in _pipe_lines(data, doc, skip):
+        if _GLUED_HEADER.search(data, pos, end):
+            glued.add(line)
+        else:
+            rows.append(line)
     if rows:
         why = " (their header has its delimiter row on the same line)" if rows[0] - 1 in glued else ""
         result.issues.append(issue(result.path, rows[0], "rows-outside-table",

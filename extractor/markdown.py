@@ -13,6 +13,7 @@ Cell tokens are tuples, cheap to build and to pickle between processes:
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,12 +188,44 @@ def _link(events, url: str) -> tuple:
     return ("a", url, " ".join("".join(parts).split()))
 
 
-def parse(text: str, data: bytes | None = None) -> Doc:
+class _SplitLines:
+    """Offsets of a page with newlines put in (see parse) -> lines of the page as written."""
+
+    __slots__ = ("lines", "added")
+
+    def __init__(self, data: bytes, added: list):
+        self.lines, self.added = _Lines(data), added  # added: where each newline is, in the new text
+
+    def original(self, offset: int) -> int:
+        return offset - bisect.bisect_left(self.added, offset)
+
+    def __call__(self, offset: int) -> int:
+        return self.lines(self.original(offset))
+
+
+def parse(text: str, data: bytes | None = None, split: list | None = None) -> Doc:
     """Parse one page. `data` must be `text` encoded as UTF-8 (passed in when the caller has
-    it already, to save encoding the page twice); it is only used to turn offsets into lines."""
+    it already, to save encoding the page twice); it is used to turn offsets into lines.
+
+    `split`: byte offsets at which a line is cut in two before parsing (a table header glued
+    to its delimiter row, `| a | b || --- | --- |`: see extract.py). Lines and spans are still
+    those of the page as written; the delimiter row shares its header's line."""
     if data is None:
         data = text.encode("utf-8", "surrogatepass")
-    lines = _Lines(data)
+    if split:
+        cuts = sorted(set(split))
+        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+        # The k-th newline added lands at its offset in the page plus the k added before it.
+        lines = _SplitLines(data, [cut + k for k, cut in enumerate(cuts)])
+        data = b"\n".join(pieces)
+        text = data.decode("utf-8", "surrogatepass")
+        doc = _parse(text, data, lines)
+        doc.spans = [(lines.original(a), lines.original(b)) for a, b in doc.spans]
+        return doc
+    return _parse(text, data, _Lines(data))
+
+
+def _parse(text: str, data: bytes, lines) -> Doc:
     doc = Doc()
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a

@@ -263,6 +263,27 @@ def test_2021_data_source_index_of_lists(tmp_path):
     assert issues(t) == []
 
 
+def test_2021_index_item_with_words_beside_its_link(tmp_path):
+    """`* Gatekeep [docs](...)`: the link names the product (its text, as everywhere); the
+    words beside it are not guessed to be the name, and not dropped either: an issue."""
+    text = IDX21_TEXT.replace("* [Gatekeep](DataSources/datasource_gatekeep_gatekeep.md)",
+                              "* Gatekeep [docs](DataSources/datasource_gatekeep_gatekeep.md) (2021)")
+    text = text.replace("* [Quarrel Gate](DataSources/datasource_quarrel_quarrel_gate.md)",
+                        "* [Quarrel Gate](DataSources/datasource_quarrel_quarrel_gate.md), "
+                        "[Turnstile](DataSources/datasource_quarrel_turnstile.md)")
+    t = convert(tmp_path, {IDX21: text})
+    assert sorted(rows(t, "data_source_index")) == sorted([
+        ("Gatekeep", "docs", "DataSources/datasource_gatekeep_gatekeep.md", IDX21, 7),
+        ("Quarrel", "Turnstile", "DataSources/datasource_quarrel_turnstile.md", IDX21, 9),
+        ("Quarrel", "Quarrel Gate", "DataSources/datasource_quarrel_quarrel_gate.md", IDX21, 10),
+        ("Quarrel", "Turnstile", "DataSources/datasource_quarrel_turnstile.md", IDX21, 10),
+    ])
+    # (the comma between two links of line 10 says nothing: no issue there)
+    assert issues(t) == [(IDX21, 7, "stray-text")]
+    found = t["issues"][t["issues"]["code"] == "stray-text"]
+    assert list(found["message"]) == ["text 'Gatekeep (2021)' beside a link is not part of any record"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Lists where they are not data, and lists holding other blocks (found in review)
 

@@ -147,6 +147,43 @@ def test_parser_configs(tmp_path):
     assert {kinds[p] for p in (PS_TEMPLATE, PS_FLAT, PS_CUT, PS_NONAME, PS_TWO)} == {"parser_config"}
 
 
+# A parser printed under its key, with no `Name` (as on some 2022 pages): the key and the
+# file name say the same name. On a page named otherwise, or for an object that holds no parser
+# key, nothing is named.
+PS_KEYED = "DS/Kestrel/kestrel_gate/Ps/pC_kestrelgateapplogin.md"
+PS_KEYED_TEXT = '''#### Parser Content
+```Java
+{
+kestrel-gate-app-login = {
+  Vendor = Kestrel Networks
+  DataType = "app-login"
+  TimeFormat = "epoch"
+  Fields = [
+    """user=({user}\\S+)""",
+    """src=({src_ip}[\\d.]+)""",
+  ]
+}
+}
+```
+'''
+PS_KEYED_ELSEWHERE = "DS/Kestrel/kestrel_gate/Ps/pC_kestrelgateother.md"
+PS_KEYED_EMPTY = "DS/Kestrel/kestrel_gate/Ps/pC_kestrelgatenothing.md"
+PS_KEYED_EMPTY_TEXT = "#### Parser Content\n```Java\n{\nkestrel-gate-nothing = {\n  Lms = Splunk\n}\n}\n```\n"
+
+
+def test_parser_named_by_its_key(tmp_path):
+    t = convert(tmp_path, {PS_KEYED: PS_KEYED_TEXT, PS_KEYED_ELSEWHERE: PS_KEYED_TEXT,
+                           PS_KEYED_EMPTY: PS_KEYED_EMPTY_TEXT})
+    assert rows(t, "parsers") == [
+        ("kestrel-gate-app-login", "Kestrel Networks", None, None, "app-login", ["epoch"], [],
+         ["user", "src_ip"], PS_KEYED, 2)]
+    assert issues(t) == sorted([
+        (PS_KEYED, 2, "parser-named-by-key"),
+        (PS_KEYED_ELSEWHERE, 2, "missing-parser-name"),
+        (PS_KEYED_EMPTY, 2, "missing-parser-name"),
+    ], key=_key)
+
+
 def test_config_reader_odd_syntax():
     from extractor.pages.parser_config import parse_config
 
@@ -160,11 +197,14 @@ def test_config_reader_odd_syntax():
 
 def test_table_rows_outside_tables(tmp_path):
     pages = {
-        # the docs generator's habit: header and delimiter glued, here with rows under them
+        # the docs generator's habit: header and delimiter glued, here with rows under them:
+        # read as the table all the same, with a warning
         "ParsersLegacy/g_parsers.md": "| Old Parser Name | New-Scale Parser Name || --- | --- |\n"
                                       "| old-a | new-a |\n| old-b | new-b |\n",
         # the same with no rows: nothing is lost, nothing to say
         "ParsersLegacy/h_parsers.md": "| Old Parser Name | New-Scale Parser Name || --- | --- |\n",
+        # glued, but the delimiter has one cell for two headers: no table, the rows are lost
+        "ParsersLegacy/i_parsers.md": "| Old Parser Name | New-Scale Parser Name || --- |\n| old-x | new-x |\n",
         # a table shown in a code block, and a good table: no issue
         "notes.md": "# Notes\n\n```\n| a | b |\n```\n\n| Old Parser Name | New-Scale Parser Name |\n"
                     "| --- | --- |\n| old-c | new-c |\n",
@@ -174,11 +214,39 @@ def test_table_rows_outside_tables(tmp_path):
     t = convert(tmp_path, pages)
     issues_ = t["issues"][t["issues"]["code"] == "rows-outside-table"]
     assert sorted(zip(issues_["source_path"], issues_["source_line"], issues_["message"])) == [
-        ("ParsersLegacy/g_parsers.md", 2, "2 line(s) written as table rows are in no table (their header "
+        ("ParsersLegacy/i_parsers.md", 2, "1 line(s) written as table rows are in no table (their header "
                                           "has its delimiter row on the same line); not read"),
         ("more.md", 5, "1 line(s) written as table rows are in no table; not read"),
     ]
-    assert sorted(t["parser_renames"]["old_parser"]) == ["old-c", "old-d"]
+    glued = t["issues"][t["issues"]["code"] == "glued-table-header"]
+    assert list(zip(glued["source_path"], glued["source_line"], glued["severity"])) == [
+        ("ParsersLegacy/g_parsers.md", 1, "warning")]
+    renames = t["parser_renames"].sort_values("old_parser")
+    assert list(zip(renames["old_parser"], renames["new_parser"], renames["source_path"])) == [
+        ("old-a", "new-a", "ParsersLegacy/g_parsers.md"), ("old-b", "new-b", "ParsersLegacy/g_parsers.md"),
+        ("old-c", "new-c", "notes.md"), ("old-d", "new-d", "more.md")]
+    kinds = dict(zip(t["pages"]["source_path"], t["pages"]["kind"]))
+    assert kinds["ParsersLegacy/h_parsers.md"] == "parser_renames"  # an empty table of renames
+
+
+def test_glued_header_keeps_the_lines_and_offsets_of_the_page():
+    """The page is parsed with the glued line cut in two; every line and byte range is still
+    that of the page as written (the delimiter row shares its header's line)."""
+    from extractor.extract import extract_bytes
+
+    page = ("# Renames\n\nSee below.\n\n| Old Parser Name | New-Scale Parser Name |  | --- | --- |\n"
+            "| old-a | new-a |\n| old-b | new-b |\n\n| stray | row |\n\n"
+            "| Old Parser Name | New-Scale Parser Name || --- | --- |\n| old-c | new-c |\n")
+    r = extract_bytes("ParsersLegacy/x.md", page.encode())
+    lines = page.split("\n")
+    assert [row[3] for row in r.rows["parser_renames"]] == [
+        lines.index("| old-a | new-a |") + 1, lines.index("| old-b | new-b |") + 1,
+        lines.index("| old-c | new-c |") + 1]
+    assert sorted((i[1], i[3]) for i in r.issues) == [
+        (5, "glued-table-header"),
+        (lines.index("| stray | row |") + 1, "rows-outside-table"),  # found between the two tables
+        (11, "glued-table-header"),
+    ]
 
 
 @pytest.mark.parametrize("page", [
@@ -513,7 +581,18 @@ def _table_rows(text: str) -> int:
 QUOTE_RUN = re.compile(r'"{3,}')
 PARSER_NAME = re.compile(r'^\s*Name\s*=\s*"?([^"\s]+)', re.M)
 CONFIG_LINE = re.compile(r'^\s*\{?\s*($|[{}\[\],]+\s*$|"|#|//|\$\{|[\w.-]+\s*(=|\{))')
-PARSER_ISSUES = {"truncated-parser-config", "bad-parser-config", "extra-parser-config", "missing-parser-name"}
+PARSER_ISSUES = {"truncated-parser-config", "bad-parser-config", "extra-parser-config", "missing-parser-name",
+                 "parser-named-by-key"}
+OBJECT_KEY = re.compile(r"^\s*([\w.-]+)\s*=\s*\{", re.M)
+
+
+def _keyed_by_file_name(rel: str, block: str) -> bool:
+    """A block without Name holding `key = {` where the key, without its hyphens, is what
+    the file name says after `pC_` (`box-activity` on `pC_boxactivity.md`)."""
+    stem = rel.rsplit("/", 1)[-1][:-len(".md")]
+    named = stem[3:] if stem.startswith("pC_") else stem.split("_", 1)[-1]
+    return not NAME_LINE.search(block) and any(k.replace("-", "").lower() == named.lower()
+                                                for k in OBJECT_KEY.findall(block))
 
 
 def _irregular(block: str) -> bool:
@@ -533,7 +612,7 @@ def test_corpus_parser_pages(corpus_converted, name):
         if "/Ps/" in rel or "/Parsers/" in rel:
             blocks = _fenced_texts(text)[:1]
             pages.add(rel)
-            if any(NAME_LINE.search(b) for b in blocks):
+            if any(NAME_LINE.search(b) for b in blocks) or any(_keyed_by_file_name(rel, b) for b in blocks):
                 expected[rel] += 1
             if not blocks or _irregular(blocks[0]):
                 irregular.add(rel)

@@ -84,11 +84,25 @@ def _data_source_lists(result, doc) -> None:
             if not item.links and item.text:
                 result.issues.append(issue(path, item.line, "stray-text",
                                            f"list item {item.text!r} links to no data-source page"))
+            elif item.links:
+                _text_beside_links(result, item)
             for page, product in item.links:
                 if not product:
                     result.issues.append(issue(path, item.line, "empty-product",
                                                f"the link to {page!r} has no product name"))
                 result.add("data_source_index", (vendor, product or None, page or None, path, item.line))
+
+
+def _text_beside_links(result, item) -> None:
+    """`* Gatekeep [docs](x.md)`: the product is named by its link's text ("docs"); the words
+    beside the link are kept in an issue rather than guessed to be the name."""
+    rest = item.text
+    for _page, text in item.links:
+        rest = rest.replace(text, " ", 1)
+    rest = cells.clean(rest)
+    if any(c.isalnum() for c in rest):  # (separators such as `,` between links say nothing)
+        result.issues.append(issue(result.path, item.line, "stray-text",
+                                   f"text {rest!r} beside a link is not part of any record"))
 
 
 def _link_items(result, cell, line) -> list:

@@ -578,31 +578,64 @@ def _descendants(obj: Obj, acc: set) -> set:
     return acc
 
 
-def parse_config(text: str) -> dict:
+def parse_config(text: str, page_key: str | None = None) -> dict:
     """Read one config block. Returns {parser, vendor, product, version, data_type,
-    time_formats, conditions, fields, others, cut, junk}; parser is None when no object in
-    the block has a Name."""
+    time_formats, conditions, fields, others, cut, junk, named_by_key}; parser is None when no
+    object in the block has a Name, unless `page_key` (see page_key) names one by its key."""
     # Reading allocates about a hundred thousand small tuples and objects per large block, none
     # of them in a reference cycle; with the cyclic collector on, those allocations trigger
     # collections that rescan the caller's whole heap (a third of the time here). Pause it,
     # and restore whatever state the caller had.
     if not gc.isenabled():
-        return _parse_config(text)
+        return _parse_config(text, page_key)
     gc.disable()
     try:
-        return _parse_config(text)
+        return _parse_config(text, page_key)
     finally:
         gc.enable()
 
 
-def _parse_config(text: str) -> dict:
+def page_key(path: str) -> str | None:
+    """The parser a page is named after, as a key to compare: `Ps/pC_boxactivity.md`,
+    `Parsers/parserContent_box-activity.md` -> `boxactivity` (letters and digits only, as the
+    file names drop the hyphens)."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    for prefix in ("pc_", "parsercontent_"):
+        if stem.lower().startswith(prefix):
+            return _squash(stem[len(prefix):]) or None
+    return None
+
+
+def _squash(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def _keyed(top: Obj, objects: list, key: str) -> tuple | None:
+    """(key as written, object) of the object bound to the page's parser name that reads like
+    a parser (`box-activity = { Vendor = ... }` on `pC_boxactivity.md`), or None."""
+    for o in [top, *objects]:
+        for k, v, _ in o.entries:
+            if isinstance(v, Obj) and k and _squash(k) == key and any(v.get(x) is not None for x in _TEMPLATE_KEYS):
+                return k, v
+    return None
+
+
+def _parse_config(text: str, page_key: str | None = None) -> dict:
     reader = Reader(text)
     top = reader.read()
     parsers = [o for o in reader.objects if _is_parser(o)]
     if not parsers:
         named = [o for o in reader.objects if o.get("name") is not None]
         parsers = named[:1]
-    result: dict = {"parser": None, "others": [], "cut": reader.cut, "junk": reader.junk}
+    result: dict = {"parser": None, "others": [], "cut": reader.cut, "junk": reader.junk, "named_by_key": None}
+    keyed = None
+    if not parsers and page_key:
+        # Some pages print a parser's body under its key, without `Name` (the key and the
+        # page's file name say the same name): that object is the parser, named by its key.
+        keyed = _keyed(top, reader.objects, page_key)
+        if keyed is not None:
+            parsers = [keyed[1]]
+            result["named_by_key"] = keyed[0]
     if not parsers:
         return result
     p = parsers[0]
@@ -620,7 +653,7 @@ def _parse_config(text: str) -> dict:
                     break
         return value
 
-    result["parser"] = _scalar(p.get("name"))
+    result["parser"] = _scalar(p.get("name")) if keyed is None else keyed[0]
     result["vendor"] = _scalar(own_or_template("vendor"))
     result["product"] = _scalar(own_or_template("product"))
     result["version"] = _scalar(own_or_template("parserversion"))
@@ -657,7 +690,7 @@ _PARSER_KEY = re.compile(r'^[ \t]*"?(?:conditions|fields|timeformat|parserversio
 _CONFIG_SHAPE = re.compile(r'^[ \t]*"?[\w.-]+"?[ \t]*=[ \t]*[{\[]', re.MULTILINE)
 
 
-def _choose(blocks: list) -> tuple:
+def _choose(blocks: list, key: str | None) -> tuple:
     """(the config block, its parse, other blocks that hold a parser too, other blocks shaped
     like a config that hold none).
 
@@ -677,8 +710,8 @@ def _choose(blocks: list) -> tuple:
                   and _CONFIG_SHAPE.search(c.text) and _PARSER_KEY.search(c.text)]
         return chosen, configs[0][1], [c for c, _ in configs[1:]], broken
     block = next((c for c in blocks if _CONFIG_SHAPE.search(c.text)), named[0] if named else blocks[0])
-    cfg = next((cfg for c, cfg in parsed if c is block), None)
-    return block, cfg if cfg is not None else parse_config(block.text), [], []
+    # (Read again with the page's name: a parser named only by its key, see _parse_config.)
+    return block, parse_config(block.text, key), [], []
 
 
 def extract(result, doc, tables) -> None:
@@ -688,7 +721,7 @@ def extract(result, doc, tables) -> None:
         result.issues.append(issue(path, doc.code[0].line if doc.code else None, "missing-parser-config",
                                    "no config block (`{ Name = ... }`) on a parser-config page"))
     else:
-        _config(result, *_choose(blocks))
+        _config(result, *_choose(blocks, page_key(path)))
     # No real parser page has a table; one that does holds something no output table takes.
     for table, _kind, _meanings in tables:
         result.issues.append(issue(path, table.line, "unknown-table",
@@ -709,6 +742,10 @@ def _config(result, block, cfg, extra_blocks, broken_blocks) -> None:
         result.issues.append(issue(path, block.line, "missing-parser-name",
                                    "the config block has no `Name = ...`; no parser record"))
     else:
+        if cfg["named_by_key"] is not None:
+            result.issues.append(issue(path, block.line, "parser-named-by-key",
+                                       f"the config has no `Name = ...`; its parser is named by its key "
+                                       f"{cfg['named_by_key']!r}, which the page's file name matches"))
         result.add("parsers", (cfg["parser"], cfg["vendor"], cfg["product"], cfg["version"],
                                cfg["data_type"], cfg["time_formats"], cfg["conditions"], cfg["fields"],
                                path, block.line))
