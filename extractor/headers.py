@@ -15,15 +15,17 @@ import re
 COLUMN_ALIASES: list[tuple[str, str]] = [
     ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?(/|&|and|-|\+|,) ?parsers?"
                       r"|parsers? ?(/|&|and) ?(activity|event) ?types?( ?\(.*\))?"),
-    ("use_case", r"use[ _-]?cases?"),
-    ("mitre_ttps", r"(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)|mitre att&ck|mitre (att&ck )?technique ids?"),
+    ("use_case", r"use[ _-]?cases?( names?)?"),
+    # (Counts columns may be spelt as counts: `Number of Parsers`, `# TTPs`, `Parsers Count`.)
+    ("mitre_ttps", r"(number of |no\.? of |total |# ?)?(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)( count| total)?"
+                   r"|mitre att&ck|mitre (att&ck )?technique ids?"),
     ("content", r"contents?|rules? ?(&|and) ?models?"),
     ("rules", r"(number of |no\.? of |total |# ?)?rules?( count| total)?"),
     ("models", r"(number of |no\.? of |total |# ?)?models?( count| total)?"),
-    ("activity_types", r"(activity|event) ?types?( ?\(.*\))?"),
-    ("parsers", r"parsers?"),
-    ("vendor", r"vendors?"),
-    ("product", r"products?|data ?sources?"),
+    ("activity_types", r"(number of |no\.? of |total |# ?)?(activity|event) ?types?( ?\(.*\))?( count| total)?"),
+    ("parsers", r"(number of |no\.? of |total |# ?)?parsers?( count| total)?"),
+    ("vendor", r"vendors?( names?)?"),
+    ("product", r"(products?|data ?sources?)( names?)?"),
     ("old_parser", r"old (parser )?names?|(old|legacy|previous|former) parsers?( names?)?"),
     ("new_parser", r"new(-scale| scale|scale)? (parser )?names?|(new(-scale| scale|scale)?|current) parsers?( names?)?"),
     ("rule_name", r"(correlation )?rule ?names?|correlation rules?"),

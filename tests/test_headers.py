@@ -34,6 +34,16 @@ from extractor import headers
     ("Activity Types (Legacy Event Type)", "activity_types"),
     ("Event Type", "activity_types"),
     ("Parsers", "parsers"),
+    # spellings of releases we do not have: counts spelt as counts, names as names
+    ("Number of Parsers", "parsers"),
+    ("# TTPs", "mitre_ttps"),
+    ("MITRE ATT&CK® TTPs Count", "mitre_ttps"),
+    ("Total Activity Types", "activity_types"),
+    ("Parsers Count", "parsers"),
+    ("Use Case Name", "use_case"),
+    ("Product Name", "product"),
+    ("Data Source Name", "product"),
+    ("Vendor Name", "vendor"),
     # other pages
     ("Old Parser Name", "old_parser"),
     ("New-Scale Parser Name", "new_parser"),
