@@ -84,7 +84,7 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     doc = markdown.parse(text, data)
     split = _glued_headers(data, doc)
     if split:  # parsed again, each glued header cut from its delimiter row
-        doc = markdown.parse(text, data, list(split.values()))
+        doc, split = _split_glued(text, data, doc, split)
         _report_glued(result, doc, split)
     pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
@@ -98,13 +98,15 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
 # no table, nor to a code or HTML block. The docs generator sometimes writes a table's header
 # and delimiter row on one line (`| a | b || --- | --- |`), which is no table to a Markdown
 # parser. Such a line is cut in two and the page parsed again: the table is then read, and
-# rows under it are records (with a warning), not text lost without a word. Other lines like
-# rows outside any table are reported.
+# rows under it are records (with a warning), not text lost without a word. Any other line
+# like a row outside every table is reported (a glued header alone loses nothing: it is not).
 _PIPE_LINE = re.compile(rb"^ {0,3}\|", re.M)
 _GLUED_HEADER = re.compile(rb"\|[ \t]*\|[ \t]*:?-{3,}")  # `| b || --- |`
-# The whole glued line: the header up to its last pipe, blanks, then a delimiter row to the
-# end of the line (group 2 starts where the delimiter row should have started a line).
-_GLUED_LINE = re.compile(rb" {0,3}\|[^\n]*?\|[ \t]*(\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t\r]*)$")
+_DELIMITER_ROW = rb"\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t\r]*$"
+# A whole glued line, as the generator writes it: blanks, the header up to its last pipe, and
+# right after that pipe a delimiter row to the end of the line, with as many cells as the
+# header. (`| x | | --- |` is more likely a row with an empty cell: a row, reported as such.)
+_GLUED_CUT = re.compile(rb"( {0,3})(\|[^\n]*?\|)(" + _DELIMITER_ROW + rb")")
 
 
 def _pipe_lines(data: bytes, doc, skip: set):
@@ -126,17 +128,43 @@ def _pipe_lines(data: bytes, doc, skip: set):
         gap = max(gap, last)
 
 
+def _cells(row: bytes) -> int:
+    return len(row.strip(b" \t\r|").split(b"|"))
+
+
 def _glued_headers(data: bytes, doc) -> dict:
-    """{line: offset where its delimiter row starts} of the glued table headers of a page."""
+    """{line: (offset where its delimiter row starts, its indent)} of the glued table headers
+    of a page that can be cut in two."""
     if not _GLUED_HEADER.search(data):  # (most pages: one quick search)
         return {}
     skip = {h.line for h in doc.headings}
     found = {}
     for line, pos, end in _pipe_lines(data, doc, skip):
-        m = _GLUED_LINE.match(data, pos, end)
+        m = _glued_line(data, pos, end)
         if m:
-            found[line] = m.start(1)
+            found[line] = (m.start(3), m.group(1))
     return found
+
+
+def _glued_line(data: bytes, pos: int, end: int):
+    m = _GLUED_CUT.match(data, pos, end)
+    return m if m and _cells(m.group(2)) == _cells(m.group(3)) else None
+
+
+def _split_glued(text: str, data: bytes, doc, split: dict) -> tuple:
+    """(the page parsed with its glued headers cut, the ones that start a table so). A glued
+    line right under a table is one of its rows once the table above is read, as it would be
+    under any table: it is not cut (else its delimiter would become a row of records)."""
+    for _ in range(2):
+        cut = markdown.parse(text, data, list(split.values()))
+        started = {t.line for t in cut.tables}
+        kept = {line: at for line, at in split.items() if line in started}
+        if kept == split:
+            return cut, split
+        if not kept:
+            break
+        split = kept
+    return doc, {}
 
 
 def _report_glued(result: PageResult, doc, split: dict) -> None:
@@ -152,14 +180,13 @@ def _report_glued(result: PageResult, doc, split: dict) -> None:
 def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) -> None:
     skip = {cut}  # a row the page ends inside has its own issue (truncated-table)
     skip.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
-    rows, glued = [], set()
+    rows, glued = [], False
     for line, pos, end in _pipe_lines(data, doc, skip):
-        if _GLUED_HEADER.search(data, pos, end):
-            glued.add(line)
-        else:
+        if not _glued_line(data, pos, end):  # (one left uncut is a header alone: nothing lost)
             rows.append(line)
+            glued = glued or bool(_GLUED_HEADER.search(data, pos, end))
     if rows:
-        why = " (their header has its delimiter row on the same line)" if rows[0] - 1 in glued else ""
+        why = " (a table header among them has its delimiter row on the same line)" if glued else ""
         result.issues.append(issue(result.path, rows[0], "rows-outside-table",
                                    f"{len(rows)} line(s) written as table rows are in no table{why}; not read"))
 

@@ -189,15 +189,30 @@ def _link(events, url: str) -> tuple:
 
 
 class _SplitLines:
-    """Offsets of a page with newlines put in (see parse) -> lines of the page as written."""
+    """Offsets of a page with text put in (see parse) -> lines of the page as written."""
 
-    __slots__ = ("lines", "added")
+    __slots__ = ("lines", "starts", "ends", "shifts")
 
-    def __init__(self, data: bytes, added: list):
-        self.lines, self.added = _Lines(data), added  # added: where each newline is, in the new text
+    def __init__(self, data: bytes, inserts: list):
+        """inserts: [(offset in the page, length put in there)], in page order."""
+        self.lines = _Lines(data)
+        self.starts: list = []  # where each insertion starts in the new text
+        self.ends: list = []
+        self.shifts: list = []  # bytes put in before it
+        shift = 0
+        for offset, length in inserts:
+            self.starts.append(offset + shift)
+            self.ends.append(offset + shift + length)
+            self.shifts.append(shift)
+            shift += length
 
     def original(self, offset: int) -> int:
-        return offset - bisect.bisect_left(self.added, offset)
+        k = bisect.bisect_right(self.starts, offset) - 1  # the last insertion at or before offset
+        if k < 0:
+            return offset
+        if offset < self.ends[k]:  # inside it: where it was put in
+            return self.starts[k] - self.shifts[k]
+        return offset - self.shifts[k] - (self.ends[k] - self.starts[k])
 
     def __call__(self, offset: int) -> int:
         return self.lines(self.original(offset))
@@ -207,17 +222,18 @@ def parse(text: str, data: bytes | None = None, split: list | None = None) -> Do
     """Parse one page. `data` must be `text` encoded as UTF-8 (passed in when the caller has
     it already, to save encoding the page twice); it is used to turn offsets into lines.
 
-    `split`: byte offsets at which a line is cut in two before parsing (a table header glued
-    to its delimiter row, `| a | b || --- | --- |`: see extract.py). Lines and spans are still
-    those of the page as written; the delimiter row shares its header's line."""
+    `split`: [(byte offset, indent)] at which a line is cut in two before parsing, the second
+    part starting with that indent (a table header glued to its delimiter row, `| a | b ||
+    --- | --- |`, maybe in a list item: see extract.py). Lines and spans are still those of the
+    page as written; the delimiter row shares its header's line."""
     if data is None:
         data = text.encode("utf-8", "surrogatepass")
     if split:
         cuts = sorted(set(split))
-        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
-        # The k-th newline added lands at its offset in the page plus the k added before it.
-        lines = _SplitLines(data, [cut + k for k, cut in enumerate(cuts)])
-        data = b"\n".join(pieces)
+        ends = [0, *(offset for offset, _ in cuts), len(data)]
+        pieces = [data[a:b] for a, b in zip(ends, ends[1:])]
+        lines = _SplitLines(data, [(offset, 1 + len(indent)) for offset, indent in cuts])
+        data = pieces[0] + b"".join(b"\n" + indent + piece for (_, indent), piece in zip(cuts, pieces[1:]))
         text = data.decode("utf-8", "surrogatepass")
         doc = _parse(text, data, lines)
         doc.spans = [(lines.original(a), lines.original(b)) for a, b in doc.spans]

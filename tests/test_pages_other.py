@@ -171,6 +171,44 @@ PS_KEYED_EMPTY = "DS/Kestrel/kestrel_gate/Ps/pC_kestrelgatenothing.md"
 PS_KEYED_EMPTY_TEXT = "#### Parser Content\n```Java\n{\nkestrel-gate-nothing = {\n  Lms = Splunk\n}\n}\n```\n"
 
 
+GLUED = "| Old Parser Name | New-Scale Parser Name || --- | --- |"
+
+
+def _read(page: str, path: str = "ParsersLegacy/x.md"):
+    from extractor.extract import extract_bytes
+
+    r = extract_bytes(path, page.encode())
+    return r.rows.get("parser_renames", []), sorted((i[1], i[3]) for i in r.issues)
+
+
+def test_a_glued_header_right_under_a_table_is_a_row_of_it():
+    """The second of two glued headers in a row is under the first table once that is read:
+    a row of it (too long: ragged), as it would be under any table; its delimiter is no row."""
+    rows, found = _read(f"# T\n\n{GLUED}\n{GLUED}\n| a | b |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("Old Parser Name", "New-Scale Parser Name", 4), ("a", "b", 5)]
+    assert found == [(3, "glued-table-header"), (4, "ragged-row")]
+
+
+def test_lines_that_only_look_glued_are_not_cut():
+    # an empty cell before `---`, and a header with more cells than its delimiter
+    for page in ("# T\n\n| x | | --- |\n| y | z |\n",
+                 "# T\n\n| Old Parser Name | New-Scale Parser Name || --- |\n| y | z |\n"):
+        rows, found = _read(page)
+        assert rows == []
+        assert found == [(3, "rows-outside-table")]  # the line and the row under it
+    # header, delimiter and a row all on one line: its row is lost, and said to be
+    rows, found = _read(f"# T\n\n{GLUED}| old-a | new-a |\n")
+    assert rows == [] and found == [(3, "rows-outside-table")]
+
+
+def test_a_glued_header_inside_a_list_item():
+    """Cut in two, the delimiter row keeps the header's indent, so the table stays in the item
+    (as the same table written on two lines would)."""
+    rows, found = _read(f"# T\n\n- item\n\n  {GLUED}\n  | old-a | new-a |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 6)]
+    assert found == [(5, "glued-table-header")]
+
+
 def test_parser_named_by_its_key(tmp_path):
     t = convert(tmp_path, {PS_KEYED: PS_KEYED_TEXT, PS_KEYED_ELSEWHERE: PS_KEYED_TEXT,
                            PS_KEYED_EMPTY: PS_KEYED_EMPTY_TEXT})
@@ -182,6 +220,35 @@ def test_parser_named_by_its_key(tmp_path):
         (PS_KEYED_ELSEWHERE, 2, "missing-parser-name"),
         (PS_KEYED_EMPTY, 2, "missing-parser-name"),
     ], key=_key)
+
+
+def _config_page(body: str) -> str:
+    return "#### Parser Content\n```Java\n{\n" + body + "}\n```\n"
+
+
+@pytest.mark.parametrize("body, parsed, codes", [
+    # a template the nameless parser holds, named like the page: not the parser
+    ('  Vendor = Box\n  Conditions = [ """ev""" ]\n  box-activity = {\n    Vendor = Box\n  }\n',
+     None, ["missing-parser-name"]),
+    # a template another object extends (`${...box-activity}`): not the parser
+    ('T = {\n box-activity = {\n  Vendor = Box\n }\n}\nx = ${T.box-activity}{\n Conditions = [ """x""" ]\n}\n',
+     None, ["missing-parser-name"]),
+    # the parser extending a template itself
+    ('box-activity = ${T.t}{\n Vendor = Box\n Conditions = [ """x""" ]\n}\n',
+     ("box-activity", "Box", ["x"]), ["parser-named-by-key"]),
+    # an object with a Name inside it (a SOAR entity) does not name the parser
+    ('box-activity = {\n Vendor = Box\n SOAR {\n  Name = user-entity\n }\n}\n',
+     ("box-activity", "Box", []), ["parser-named-by-key"]),
+    # two objects under the page's name: the first is read, the other said
+    ('box-activity = {\n Vendor = Box\n}\nboxactivity = {\n Vendor = Box2\n}\n',
+     ("box-activity", "Box", []), ["extra-parser-config", "parser-named-by-key"]),
+])
+def test_what_a_key_does_not_name(body, parsed, codes):
+    from extractor.extract import extract_bytes
+
+    r = extract_bytes("DS/Box/box/Ps/pC_boxactivity.md", _config_page(body).encode())
+    assert [(p[0], p[1], p[6]) for p in r.rows.get("parsers", [])] == ([parsed] if parsed else [])
+    assert sorted(i[3] for i in r.issues) == codes
 
 
 def test_config_reader_odd_syntax():
@@ -214,8 +281,8 @@ def test_table_rows_outside_tables(tmp_path):
     t = convert(tmp_path, pages)
     issues_ = t["issues"][t["issues"]["code"] == "rows-outside-table"]
     assert sorted(zip(issues_["source_path"], issues_["source_line"], issues_["message"])) == [
-        ("ParsersLegacy/i_parsers.md", 2, "1 line(s) written as table rows are in no table (their header "
-                                          "has its delimiter row on the same line); not read"),
+        ("ParsersLegacy/i_parsers.md", 1, "2 line(s) written as table rows are in no table (a table header "
+                                          "among them has its delimiter row on the same line); not read"),
         ("more.md", 5, "1 line(s) written as table rows are in no table; not read"),
     ]
     glued = t["issues"][t["issues"]["code"] == "glued-table-header"]
@@ -234,7 +301,7 @@ def test_glued_header_keeps_the_lines_and_offsets_of_the_page():
     that of the page as written (the delimiter row shares its header's line)."""
     from extractor.extract import extract_bytes
 
-    page = ("# Renames\n\nSee below.\n\n| Old Parser Name | New-Scale Parser Name |  | --- | --- |\n"
+    page = ("# Renames\n\nSee below.\n\n| Old Parser Name | New-Scale Parser Name || --- | --- |\n"
             "| old-a | new-a |\n| old-b | new-b |\n\n| stray | row |\n\n"
             "| Old Parser Name | New-Scale Parser Name || --- | --- |\n| old-c | new-c |\n")
     r = extract_bytes("ParsersLegacy/x.md", page.encode())
@@ -590,8 +657,8 @@ def _keyed_by_file_name(rel: str, block: str) -> bool:
     """A block without Name holding `key = {` where the key, without its hyphens, is what
     the file name says after `pC_` (`box-activity` on `pC_boxactivity.md`)."""
     stem = rel.rsplit("/", 1)[-1][:-len(".md")]
-    named = stem[3:] if stem.startswith("pC_") else stem.split("_", 1)[-1]
-    return not NAME_LINE.search(block) and any(k.replace("-", "").lower() == named.lower()
+    named = stem[3:] if stem.startswith("pC_") else stem[14:] if stem.startswith("parserContent_") else None
+    return named is not None and not NAME_LINE.search(block) and any(k.replace("-", "").lower() == named.lower()
                                                 for k in OBJECT_KEY.findall(block))
 
 

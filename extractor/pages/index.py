@@ -98,7 +98,9 @@ def _text_beside_links(result, item) -> None:
     beside the link are kept in an issue rather than guessed to be the name."""
     rest = item.text
     for _page, text in item.links:
-        rest = rest.replace(text, " ", 1)
+        # (the link's text as a whole word: `Gatekeeper [Gate](x)` leaves `Gatekeeper`)
+        whole = re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)") if text else None
+        rest = whole.sub(" ", rest, count=1) if whole and whole.search(rest) else rest.replace(text, " ", 1)
     rest = cells.clean(rest)
     if any(c.isalnum() for c in rest):  # (separators such as `,` between links say nothing)
         result.issues.append(issue(result.path, item.line, "stray-text",

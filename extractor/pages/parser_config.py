@@ -610,38 +610,53 @@ def _squash(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
 
-def _keyed(top: Obj, objects: list, key: str) -> tuple | None:
-    """(key as written, object) of the object bound to the page's parser name that reads like
-    a parser (`box-activity = { Vendor = ... }` on `pC_boxactivity.md`), or None."""
+def _keyed(text: str, top: Obj, objects: list, key: str) -> list:
+    """[(key as written, object)] bound to the page's parser name and reading like a parser
+    (`box-activity = { Vendor = ... }` on `pC_boxactivity.md`, or `= ${T.t}{ ... }`).
+    Only under an object that is a mere wrapper (no parser keys of its own: then it is the
+    parser, and the keyed one a template inside it), and never one a `${...}` names (a
+    template the parser extends)."""
+    found = []
     for o in [top, *objects]:
+        if any(o.get(x) is not None for x in _TEMPLATE_KEYS):
+            continue
         for k, v, _ in o.entries:
-            if isinstance(v, Obj) and k and _squash(k) == key and any(v.get(x) is not None for x in _TEMPLATE_KEYS):
-                return k, v
-    return None
+            if isinstance(v, Concat) and v and isinstance(v[-1], Obj):
+                v = v[-1]  # `key = ${T.t}{ ... }`
+            if not (isinstance(v, Obj) and k and _squash(k) == key):
+                continue
+            if any(v.get(x) is not None for x in _TEMPLATE_KEYS) and not re.search(
+                    r"\$\{[^}\n]*(?<![\w-])" + re.escape(k) + r"(?![\w-])", text):
+                found.append((k, v))
+    return found
 
 
 def _parse_config(text: str, page_key: str | None = None) -> dict:
     reader = Reader(text)
     top = reader.read()
     parsers = [o for o in reader.objects if _is_parser(o)]
-    if not parsers:
-        named = [o for o in reader.objects if o.get("name") is not None]
-        parsers = named[:1]
     result: dict = {"parser": None, "others": [], "cut": reader.cut, "junk": reader.junk, "named_by_key": None}
     keyed = None
     if not parsers and page_key:
         # Some pages print a parser's body under its key, without `Name` (the key and the
-        # page's file name say the same name): that object is the parser, named by its key.
-        keyed = _keyed(top, reader.objects, page_key)
-        if keyed is not None:
+        # page's file name say the same name): that object is the parser, named by its key
+        # (before any object with a Name nested in it, such as a SOAR entity's).
+        found = _keyed(text, top, reader.objects, page_key)
+        if found:
+            keyed = found[0]
             parsers = [keyed[1]]
             result["named_by_key"] = keyed[0]
+            result["others"] = [(v.start, k) for k, v in found[1:]]
+    if not parsers:
+        named = [o for o in reader.objects if o.get("name") is not None]
+        parsers = named[:1]
     if not parsers:
         return result
     p = parsers[0]
     inside = _descendants(p, set())
-    result["others"] = [(o.start, _scalar(o.get("name"))) for o in parsers[1:] if id(o) not in inside
-                        or _scalar(o.get("name")) != _scalar(p.get("name"))]
+    if keyed is None:
+        result["others"] = [(o.start, _scalar(o.get("name"))) for o in parsers[1:] if id(o) not in inside
+                            or _scalar(o.get("name")) != _scalar(p.get("name"))]
     templates, fields_from = _templates(p, reader.objects, top)
 
     def own_or_template(key):
@@ -700,7 +715,7 @@ def _choose(blocks: list, key: str | None) -> tuple:
     with a Name key, else the first with `=` (its missing Name is then reported there). Blocks
     without a parser are not configs: nothing of theirs is lost, so they are not reported."""
     named = [c for c in blocks if NAME_KEY.search(c.text)]
-    parsed = [(c, parse_config(c.text)) for c in named]
+    parsed = [(c, parse_config(c.text, key)) for c in named]
     configs = [(c, cfg) for c, cfg in parsed if cfg["parser"] is not None]
     if configs:
         chosen = configs[0][0]
@@ -710,8 +725,8 @@ def _choose(blocks: list, key: str | None) -> tuple:
                   and _CONFIG_SHAPE.search(c.text) and _PARSER_KEY.search(c.text)]
         return chosen, configs[0][1], [c for c, _ in configs[1:]], broken
     block = next((c for c in blocks if _CONFIG_SHAPE.search(c.text)), named[0] if named else blocks[0])
-    # (Read again with the page's name: a parser named only by its key, see _parse_config.)
-    return block, parse_config(block.text, key), [], []
+    cfg = next((cfg for c, cfg in parsed if c is block), None)
+    return block, cfg if cfg is not None else parse_config(block.text, key), [], []
 
 
 def extract(result, doc, tables) -> None:
