@@ -11,7 +11,7 @@ import re
 from .markdown import B_CLOSE, B_OPEN, BR, text_of
 
 _ARROW = "↳"
-_LEGACY = re.compile(r"^(?P<type>.*?)\s*\((?P<legacy>[^()]*)\)$")
+_LEGACY = re.compile(r"^(?P<type>.*?)\s*(?:\((?P<legacy>[^()]*)\)|\[(?P<bracketed>[^\[\]]*)\])$")
 _TTP = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)\s*[-–:]\s*(?P<name>.*)$")
 _TTP_BARE = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)$")
 _TTP_ID_START = re.compile(r"^TA?\d{4}")
@@ -50,7 +50,7 @@ def split_legacy(type_text: str) -> tuple[str, str | None]:
     """`app-login:success (app-login)` -> ("app-login:success", "app-login")."""
     m = _LEGACY.match(type_text)
     if m and m.group("type"):
-        return clean(m.group("type")), clean(m.group("legacy")) or None
+        return clean(m.group("type")), clean(m.group("legacy") or m.group("bracketed") or "") or None
     return type_text, None
 
 

@@ -17,13 +17,13 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
                       r"|parsers? ?(/|&|and) ?(activity|event) ?types?( ?\(.*\))?"),
     ("use_case", r"use[ _-]?cases?( names?)?"),
     # (Counts columns may be spelt as counts: `Number of Parsers`, `# TTPs`, `Parsers Count`.)
-    ("mitre_ttps", r"(number of |no\.? of |total |# ?)?(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)( count| total)?"
+    ("mitre_ttps", r"(number of |no\.? of |total |# ?(of )?)?(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)( count| total)?"
                    r"|mitre att&ck|mitre (att&ck )?technique ids?"),
     ("content", r"contents?|rules? ?(&|and) ?models?"),
-    ("rules", r"(number of |no\.? of |total |# ?)?rules?( count| total)?"),
-    ("models", r"(number of |no\.? of |total |# ?)?models?( count| total)?"),
-    ("activity_types", r"(number of |no\.? of |total |# ?)?(activity|event) ?types?( ?\(.*\))?( count| total)?"),
-    ("parsers", r"(number of |no\.? of |total |# ?)?parsers?( count| total)?"),
+    ("rules", r"(number of |no\.? of |total |# ?(of )?)?rules?( count| total)?"),
+    ("models", r"(number of |no\.? of |total |# ?(of )?)?models?( count| total)?"),
+    ("activity_types", r"(number of |no\.? of |total |# ?(of )?)?(activity|event) ?types?( ?\(.*\))?( count| total)?"),
+    ("parsers", r"(number of |no\.? of |total |# ?(of )?)?parsers?( count| total)?"),
     ("vendor", r"vendors?( names?)?"),
     ("product", r"(products?|data ?sources?)( names?)?"),
     ("old_parser", r"old (parser )?names?|(old|legacy|previous|former) parsers?( names?)?"),
@@ -33,7 +33,7 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("description", r"descriptions?"),
     ("mitre_tactic", r"(mitre )?(att&ck )?tactics?"),
     ("severity", r"severity"),
-    ("overlap_with_aa", r"overlap (with )?aa"),
+    ("overlap_with_aa", r"overlaps? (with |w/ ?)?aa"),
     ("category", r"(product )?categor(y|ies)"),
     # rules side (page-kinds work): add aliases below this line
     # correlation-rule change log, not a rule list (older logs: `Updated at | Query of Change`;
@@ -94,9 +94,11 @@ _TACTIC_TITLES = {name: " ".join(w if w in ("and", "&") else w.capitalize() for 
 # Headings: "Vendor: X", "Product: X", "Use-Case: X", and the matrix title in its spellings
 # (`ATT&CK Matrix for Enterprise`, `MITRE ATT&CK® Framework for Enterprise`).
 # (Both may share one heading: `Vendor: Acme / Product: Acme Gate`.)
-VENDOR_LABEL = re.compile(r"^\s*vendor\s*:\s*(.*?)(?:\s*[/|,;]\s*product\s*:.*)?$", re.IGNORECASE)
-PRODUCT_LABEL = re.compile(r"^(?:\s*vendor\s*:.*?[/|,;])?\s*product\s*:\s*(.*)$", re.IGNORECASE)
-USE_CASE_LABEL = re.compile(r"^\s*use[ _-]?case\s*:\s*(.*)$", re.IGNORECASE)
+# (The label ends with a colon, or a dash with a blank before it: `Use Case - Malware`.)
+_SEP = r"(?::|\s[-–—])"
+VENDOR_LABEL = re.compile(rf"^\s*vendor\s*{_SEP}\s*(.*?)(?:\s*[/|,;]\s*product\s*{_SEP}.*)?$", re.IGNORECASE)
+PRODUCT_LABEL = re.compile(rf"^(?:\s*vendor\s*{_SEP}.*?[/|,;])?\s*product\s*{_SEP}\s*(.*)$", re.IGNORECASE)
+USE_CASE_LABEL = re.compile(rf"^\s*use[ _-]?case\s*{_SEP}\s*(.*)$", re.IGNORECASE)
 MATRIX_TITLE = re.compile(r"att&ck.*(matrix|framework)|(matrix|framework).*att&ck", re.IGNORECASE)
 CHANGE_LOG_TITLE = re.compile(r"change[\s-]?log", re.IGNORECASE)
 RULES_MODELS_TITLE = re.compile(r"rules?\b.*\bby\b.*\bproduct", re.IGNORECASE)
@@ -115,8 +117,11 @@ NAV_LINK = re.compile(r"^\W*(next|previous|prev)\s*page\W*$", re.IGNORECASE)
 
 
 def normalize(header: str) -> str:
+    """Lower case, no ®/™/(R), `(s)` plurals spelt out, `[...]` as `(...)`, single spaces, no
+    colon at the end (`Use-Case:`, `Parser(s)`, `Activity Types [Legacy Event Type]`)."""
     text = header.replace("®", "").replace("™", "").lower()
-    return " ".join(text.split())
+    text = text.replace("(r)", "").replace("(s)", "s").replace("[", "(").replace("]", ")")
+    return " ".join(text.split()).rstrip(":").rstrip()
 
 
 _MEANINGS: dict = {}  # header text -> meaning: a release spells each header a few ways only

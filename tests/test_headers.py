@@ -44,6 +44,17 @@ from extractor import headers
     ("Product Name", "product"),
     ("Data Source Name", "product"),
     ("Vendor Name", "vendor"),
+    # and what editing real pages showed a generator might write: a colon after the header,
+    # `(s)` plurals, (R) for ®, `[...]` for `(...)`, `# of`
+    ("Use-Case:", "use_case"),
+    ("Rules:", "rules"),
+    ("Parser(s)", "parsers"),
+    ("Activity Type / Parser(s)", "types_parsers"),
+    ("Activity Types [Legacy Event Type]/Parsers", "types_parsers"),
+    ("MITRE ATT&CK Technique(s)", "mitre_ttps"),
+    ("MITRE ATT&CK(R) TTP", "mitre_ttps"),
+    ("# of Rules", "rules"),
+    ("Overlap w/ AA", "overlap_with_aa"),
     # other pages
     ("Old Parser Name", "old_parser"),
     ("New-Scale Parser Name", "new_parser"),
