@@ -275,7 +275,9 @@ def plain_item(text: str) -> tuple[str, str | None] | None:
 # (issue code, message) pairs rather than bare messages: one cell can go wrong in several
 # distinct ways and only the grammar knows which.
 
-_ITEM_MARKS = "↳•"
+# The marks before an item: `↳` (rules) and `•` (models), and what another generator might
+# draw instead, as the data-source cells accept before a parser (arrows) and lists (bullets).
+_ITEM_MARKS = "↳•→⤷↪└·◦▪"
 _BOLD_OPEN = ("<b>", "<strong>")
 _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
@@ -311,9 +313,10 @@ def _bold_parts(pre: str, bold: str, rest: str):
 def _item_parts(line: list):
     """One <br>-line of a Rules/Models cell -> (mark, pre, bold, rest, text).
 
-    mark is `↳`, `•` or ""; bold is the text of the first <b>…</b> (None when there is none, or
-    it is never closed), pre and rest the text before and after it; text is the whole line
-    without the mark. Other inline HTML is formatting and is dropped; link text counts as text.
+    mark is one of _ITEM_MARKS (`↳`, `•`, ...) or ""; bold is the text of the first <b>…</b>
+    (None when there is none, or it is never closed), pre and rest the text before and after
+    it; text is the whole line without the mark. Other inline HTML is formatting and is
+    dropped; link text counts as text.
     (Called for every item of every page: kept to plain loops and joins.)
     """
     n = len(line)

@@ -375,6 +375,9 @@ def _cell(markdown_cell: str) -> list:
     ("<b>T1078</b>: Valid Accounts<br> ↳ <b>R-1</b>: x", [("T1078", "Valid Accounts", "R-1", "x")]),
     ("<strong>T1110.001 - Brute Force: Password Guessing</strong><br>↳<strong>R-2</strong>:x",
      [("T1110.001", "Brute Force: Password Guessing", "R-2", "x")]),
+    # another generator's arrow before the rule
+    ("<b>T1078 - V</b><br> → <b>R-1</b>: one<br> └ <b>R-2</b>: two",
+     [("T1078", "V", "R-1", "one"), ("T1078", "V", "R-2", "two")]),
     ("", []),
 ])
 def test_rule_items(text, expected):
@@ -385,6 +388,7 @@ def test_rule_items(text, expected):
     (" • <b>M-1</b>: one<br> • <b>M-2</b>: two: three", [("M-1", "one"), ("M-2", "two: three")]),
     ("• <b>M-1</b>", [("M-1", None)]),
     ("<b>M-1</b>: no bullet", [("M-1", "no bullet")]),
+    (" · <b>M-1</b>: one<br> ◦ <b>M-2</b>: two", [("M-1", "one"), ("M-2", "two")]),  # other bullets
     ("", []),
 ])
 def test_model_items(text, expected):
