@@ -227,18 +227,29 @@ def unreadable(path: str, size: int, code: str, message: str) -> PageResult:
     return result
 
 
-def _read_rest(fh, head: bytes, max_bytes: int) -> bytes:
+def _read(fd: int, size: int) -> bytes:
+    """Up to `size` bytes from fd: fewer only at the end of the file."""
+    data = os.read(fd, size)
+    while 0 < len(data) < size:
+        more = os.read(fd, size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _read_rest(fd: int, head: bytes, max_bytes: int) -> bytes:
     """head + the rest of the file, up to max_bytes + 1 bytes (one more than allowed, so a page
     over the limit shows).
-    Read by the size the file says it has: asking for max_bytes + 1 at once makes Python set
-    up a buffer that large for every page (16 MiB), which cost more than the parse of a
-    small page. The size is only trusted as far as it goes: a file that says 0 (not a regular
-    file) or has grown is read on, up to the limit."""
-    want = min(os.fstat(fh.fileno()).st_size, max_bytes) + 1 - len(head)
-    data = head + fh.read(want) if want > 0 else head
+    Read by the size the file says it has: asking for max_bytes + 1 at once would set up a
+    buffer that large for every page (16 MiB), which costs more than the parse of a small
+    page. The size is only trusted as far as it goes: a file that says 0 (not a regular file)
+    or has grown is read on, up to the limit."""
+    want = min(os.fstat(fd).st_size, max_bytes) + 1 - len(head)
+    data = head + _read(fd, want) if want > 0 else head
     if len(data) > max_bytes or len(data) < len(head) + want:
         return data  # over the limit, or the whole file (it ended before `want`)
-    return data + fh.read(max_bytes + 1 - len(data))
+    return data + _read(fd, max_bytes + 1 - len(data))
 
 
 def extract_file(path: str, abspath: str, max_bytes: int, modules: frozenset | None = None) -> PageResult:
@@ -248,22 +259,29 @@ def extract_file(path: str, abspath: str, max_bytes: int, modules: frozenset | N
             return PageResult(path, "asset", os.path.getsize(abspath))
         except OSError as exc:
             return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
+    # (Plain file descriptors: a buffered file object costs more to set up than most pages
+    # take to read.)
     try:
-        with open(abspath, "rb") as fh:
-            if modules is not None:
-                # Only some tables wanted: the opening lines may show the rest is not needed.
-                head = fh.read(_HEAD_BYTES)
-                if len(head) == _HEAD_BYTES and b"\x00" not in head:
-                    kind = _kind_from_head(head.decode("utf-8", "replace"), modules)
-                    if kind is not None:
-                        return PageResult(path, kind, os.fstat(fh.fileno()).st_size)
-                data = _read_rest(fh, head, max_bytes)
-            else:
-                data = _read_rest(fh, b"", max_bytes)
-            if len(data) > max_bytes:
-                size = os.fstat(fh.fileno()).st_size
-                return unreadable(path, size, "page-too-large",
-                                  f"{size:,} bytes is over the limit of {max_bytes:,} (--max-page-bytes)")
+        fd = os.open(abspath, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
+    try:
+        if modules is not None:
+            # Only some tables wanted: the opening lines may show the rest is not needed.
+            head = _read(fd, _HEAD_BYTES)
+            if len(head) == _HEAD_BYTES and b"\x00" not in head:
+                kind = _kind_from_head(head.decode("utf-8", "replace"), modules)
+                if kind is not None:
+                    return PageResult(path, kind, os.fstat(fd).st_size)
+            data = _read_rest(fd, head, max_bytes)
+        else:
+            data = _read_rest(fd, b"", max_bytes)
+        if len(data) > max_bytes:
+            size = os.fstat(fd).st_size
+            return unreadable(path, size, "page-too-large",
+                              f"{size:,} bytes is over the limit of {max_bytes:,} (--max-page-bytes)")
+    except OSError as exc:
+        return unreadable(path, 0, "unreadable-file", f"cannot read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
     return extract_bytes(path, data, modules)

@@ -57,6 +57,9 @@ class Row:
     cells: list  # list[Cell]
     missing: int = 0   # cells the parser had to pad (row shorter than the header)
     extra: bool = False  # text after the last cell the parser kept (row longer than the header)
+    # The row's line as written, when the row is remembered (see _remembered): rows with the
+    # same key have the same cells, so what a page module reads off them can be kept too.
+    key: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -235,13 +238,91 @@ def parse(text: str, data: bytes | None = None, split: list | None = None) -> Do
         lines = _SplitLines(data, [(offset, 1 + len(indent)) for offset, indent in cuts])
         data = pieces[0] + b"".join(b"\n" + indent + piece for (_, indent), piece in zip(cuts, pieces[1:]))
         text = data.decode("utf-8", "surrogatepass")
-        doc = _parse(text, data, lines)
+        doc = _parse(text, data, lines, False)
         doc.spans = [(lines.original(a), lines.original(b)) for a, b in doc.spans]
         return doc
-    return _parse(text, data, _Lines(data))
+    if b"]:" in data:  # maybe a link reference definition, which a link in a row may use
+        return _parse(text, data, _Lines(data), False)
+    return _remembered(text, data)
 
 
-def _parse(text: str, data: bytes, lines) -> Doc:
+# ---- rows read before ------------------------------------------------------------------------
+# The docs repeat whole table rows across pages: a rules-and-models page lists, per activity
+# type, the same rules and models for every product with that activity type. In a release,
+# 19 MB of such rows hold 2.3 MB of distinct lines. A GFM body row is read from its own line
+# alone (its cells, their inline content), given the width of its table: so a row line read
+# once, at the start of a line, is remembered with its cells, and a page holding it again is
+# parsed with that line replaced by a blank row of the same length (`|    |`, a handful of
+# parser events instead of thousands). Lines, offsets and the table structure stay the
+# parser's. Then every such line must have come back as a body row of a table as wide as the
+# remembered one; if any did not (the line sits in a code block, or is a table's header
+# there), the page is parsed again as written.
+
+_ROWS: dict = {}  # line bytes -> (table width, cells, missing, extra)
+_ROW_MIN = 80  # shorter rows cost less to parse than to remember
+_ROWS_MAX_BYTES = 32 << 20  # per process; then forgotten and learnt again
+_rows_bytes = 0
+
+
+def forget_rows() -> None:
+    """Forget every remembered row (tests compare pages read with and without them)."""
+    global _rows_bytes
+    _ROWS.clear()
+    _rows_bytes = 0
+
+
+def _remember(key: bytes, entry: tuple) -> None:
+    global _rows_bytes
+    if _rows_bytes + len(key) > _ROWS_MAX_BYTES:
+        _ROWS.clear()
+        _rows_bytes = 0
+    _ROWS[key] = entry
+    _rows_bytes += len(key)
+
+
+def _long_rows(data: bytes):
+    """(offset, line) of the lines that could be remembered rows: long, starting with a pipe.
+    (bytes.find is several times faster here than a regex search or splitting into lines.)"""
+    at = 0 if data[:1] == b"|" else data.find(b"\n|") + 1 or -1
+    while at >= 0:
+        end = data.find(b"\n", at)
+        if end < 0:
+            end = len(data)
+        if end - at >= _ROW_MIN:
+            yield at, data[at:end]
+        at = data.find(b"\n|", end) + 1 or -1
+
+
+def _remembered(text: str, data: bytes) -> Doc:
+    """parse() of a page, with the rows remembered from earlier pages not parsed again."""
+    rows = _ROWS
+    hits = [(at, line) for at, line in _long_rows(data) if line in rows]
+    if not hits:
+        return _parse(text, data, _Lines(data), True)
+    lines = _Lines(data)
+    entries = {}  # line number -> (row line, what it was read as)
+    blanked = bytearray(data)
+    for at, line in hits:
+        entries[lines(at)] = (line, rows[line])
+        blanked[at:at + len(line)] = b"|" + b" " * (len(line) - 2) + b"|"
+    doc = _parse(blanked.decode("utf-8"), data, _Lines(data), True, set(entries))
+    for table in doc.tables:
+        width = len(table.header)
+        for row in table.rows:
+            found = entries.pop(row.line, None)
+            if found is not None:
+                key, (row_width, row.cells, row.missing, row.extra) = found
+                if row_width != width:
+                    return _parse(text, data, _Lines(data), True)
+                row.key = key
+    if entries:  # a blanked line that is no body row here
+        return _parse(text, data, _Lines(data), True)
+    return doc
+
+
+def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
+    """The page's document. `remember`: keep its long body rows that start a line (see
+    _remembered), but for those on the `blanked` lines."""
     doc = Doc()
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
@@ -262,7 +343,7 @@ def _parse(text: str, data: bytes, lines) -> Doc:
     link_line = 0
     link_depth = 0
     code: Any = None  # CodeBlock
-    last_cell_end = table_start = 0
+    last_cell_end = table_start = row_start = 0
     zero_width: list = []
     block: Any = None  # ListBlock: the list being read
     list_depth = 0
@@ -297,8 +378,9 @@ def _parse(text: str, data: bytes, lines) -> Doc:
                     row.cells.append(cell)
                     last_cell_end = rng["end"]
             elif val == "TableRow":
-                row = Row(lines(rng["start"]), [])
-                last_cell_end, zero_width = rng["start"], []
+                row_start = rng["start"]
+                row = Row(lines(row_start), [])
+                last_cell_end, zero_width = row_start, []
             elif val == "TableHead":
                 in_head = True
             elif val == "Paragraph":
@@ -367,6 +449,12 @@ def _parse(text: str, data: bytes, lines) -> Doc:
                 row.missing = sum(1 for off in zero_width if off >= rng["end"])
                 row.extra = bool(data[last_cell_end: rng["end"]].strip(b" \t\r\n|"))
                 table.rows.append(row)
+                if remember and data[row_start] == 124 and (not row_start or data[row_start - 1] == 10):
+                    end = data.find(b"\n", row_start)
+                    key = data[row_start:end if end >= 0 else len(data)]
+                    if len(key) >= _ROW_MIN and row.line not in blanked:
+                        row.key = key
+                        _remember(key, (len(table.header), row.cells, row.missing, row.extra))
             elif val == "TableHead":
                 in_head = False
             elif val == "Paragraph":

@@ -861,7 +861,7 @@ def test_read_rest_reads_whole_pages_and_stops_past_the_limit(tmp_path, size, he
     """A page is read whole when it is at most the limit; past it, one byte more than the
     limit shows it is too large. Also when the file says it is empty (a pipe), as long as it
     really has bytes."""
-    from extractor.extract import _read_rest
+    from extractor.extract import _read, _read_rest
 
     limit = 1000
     data = bytes(range(256)) * (size // 256 + 1)
@@ -869,12 +869,19 @@ def test_read_rest_reads_whole_pages_and_stops_past_the_limit(tmp_path, size, he
     expected = data if size <= limit else data[:limit + 1]
     path = tmp_path / "p.md"
     path.write_bytes(data)
-    with open(path, "rb") as fh:
-        assert _read_rest(fh, fh.read(head), limit) == expected
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_rest(fd, _read(fd, head), limit) == expected
+    finally:
+        os.close(fd)
     r, w = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(w, data), os.close(w)))
+    # A pipe hands its bytes over in pieces: written in two, with a pause between.
+    writer = threading.Thread(target=lambda: (os.write(w, data[:300]), time.sleep(0.05),
+                                              os.write(w, data[300:]), os.close(w)))
     writer.start()
-    with open(r, "rb") as fh:
-        assert os.fstat(fh.fileno()).st_size == 0
-        assert _read_rest(fh, fh.read(head), limit) == expected
+    try:
+        assert os.fstat(r).st_size == 0
+        assert _read_rest(r, _read(r, head), limit) == expected
+    finally:
+        os.close(r)
     writer.join()

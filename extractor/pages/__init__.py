@@ -232,10 +232,22 @@ def modules_for(tables) -> frozenset | None:
 
 def extract(result: PageResult, doc: Doc, modules: frozenset | None = None) -> None:
     """Classify the page and extract its records (only with the modules asked for)."""
-    import importlib
-
     kind, tables = classify(doc)
     result.kind = kind
     name = _EXTRACTORS.get(kind)
     if name and (modules is None or name in modules):
-        importlib.import_module(f"{__name__}.{name}").extract(result, doc, tables)
+        _module(name).extract(result, doc, tables)
+
+
+_MODULES: dict = {}
+
+
+def _module(name: str):
+    """A page-kind module, imported on first use (kept here: an import costs more than
+    some pages take to read)."""
+    module = _MODULES.get(name)
+    if module is None:
+        import importlib
+
+        module = _MODULES[name] = importlib.import_module(f"{__name__}.{name}")
+    return module

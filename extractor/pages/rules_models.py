@@ -57,17 +57,36 @@ def _counts(result, table, meanings, labels) -> dict:
     return values
 
 
+# What the rows seen before said, by their line and the columns read (see markdown.Row.key):
+# most rows of a release repeat on the pages of other products.
+_READ: dict = {}
+_READ_MAX = 50_000
+
+
+def _read_row(row, col) -> tuple:
+    """(event type, rule records, model records, problems) of one row."""
+    event_type = cells.clean(text_of(cell_of(row, col, "activity_types"))) or None
+    rules, found = cells.rule_items(cell_of(row, col, "rules"))
+    models, more = cells.model_items(cell_of(row, col, "models"))
+    return event_type, rules, models, found + more
+
+
 def _items(result, table, meanings, labels) -> None:
     path = result.path
     col = columns(result, table, meanings, ("activity_types", "rules", "models"),
                   "rules-and-models column", "is not known (or repeats one)")
     width = len(table.header)
+    where = (col.get("activity_types"), col.get("rules"), col.get("models"))
     for row in table.rows:
         check_row(result, table, row, width)
-        event_type = cells.clean(text_of(cell_of(row, col, "activity_types"))) or None
-        rules, found = cells.rule_items(cell_of(row, col, "rules"))
-        problems(result, row.line, found)
-        models, found = cells.model_items(cell_of(row, col, "models"))
+        read = _READ.get((row.key, where)) if row.key is not None else None
+        if read is None:
+            read = _read_row(row, col)
+            if row.key is not None:
+                if len(_READ) >= _READ_MAX:
+                    _READ.clear()
+                _READ[row.key, where] = read
+        event_type, rules, models, found = read
         problems(result, row.line, found)
         if event_type is None and (rules or models):
             result.issues.append(issue(path, row.line, "missing-event-type",
