@@ -139,6 +139,18 @@ def text_of(cell: Cell) -> str:
     return " ".join("".join(parts).split())
 
 
+def has_text(cell: Cell) -> bool:
+    """Whether text_of(cell) is not empty, without building it (most cells answer at their
+    first token)."""
+    for tok in cell:
+        if type(tok) is str:
+            if tok and not tok.isspace():
+                return True
+        elif tok[0] == "a" and tok[2] and not tok[2].isspace():
+            return True
+    return False
+
+
 def _cell(events) -> tuple[list, dict]:
     """The tokens of one table cell, read from the events after its Start, and the range of
     its End. Cells hold most of a page's events, so they get this loop of their own."""

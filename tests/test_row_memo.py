@@ -5,6 +5,7 @@ remembered (the plain path), and a few values are read off the pages by hand."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from extractor import markdown
 
@@ -137,3 +138,17 @@ def test_pages_sharing_rows_each_get_their_records(tmp_path):
     ]
     found = [i for i in issues(t) if i[2] == "rule-without-technique"]
     assert found == [(a, 13, "rule-without-technique"), (b, 14, "rule-without-technique")]
+
+
+_TOKENS = st.one_of(
+    st.text(alphabet=" \t\u00a0\u2003ab-", max_size=4),
+    st.just(markdown.BR),
+    st.sampled_from([("h", "<b>"), ("h", "</b>")]),
+    st.builds(lambda t: ("a", "x.md", t), st.text(alphabet=" \u00a0b", max_size=3)),
+)
+
+
+@given(st.lists(_TOKENS, max_size=6))
+def test_has_text_says_what_text_of_shows(cell):
+    # (has_text answers the nav-row and glued-heading checks without building the text.)
+    assert markdown.has_text(cell) == bool(markdown.text_of(cell))

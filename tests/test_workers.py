@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from extractor.writer import _json_list
+from extractor.writer import json_lists
 
 convert = importlib.import_module("extractor.convert")  # the module, not the API function
 
@@ -52,9 +52,21 @@ def test_progress_counts_every_page_once():
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-@pytest.mark.parametrize("value", [[], ["a"], ['say "hi"', "é\\x", "\u2028", "tab\there"], [None, "x"], [1, 2.5]])
-def test_list_cells_are_json_as_json_dumps_writes_them(value):
-    assert _json_list(value) == json.dumps(value, ensure_ascii=False)
+LISTS = [[], ["a"], ['say "hi"', "é\\x", "\u2028", "tab\there"], [None, "x"], None,
+         ["".join(map(chr, range(40))), "\x7f\\\\n"], ["back\\", '"', "\b\f\r\n"]]
+
+
+def test_list_cells_are_json_as_json_dumps_writes_them():
+    import pyarrow as pa
+
+    column = pa.chunked_array([pa.array(LISTS[:3], pa.list_(pa.string())),
+                               pa.array(LISTS[3:], pa.list_(pa.string()))])
+    expected = [None if v is None else json.dumps(v, ensure_ascii=False) for v in LISTS]
+    assert json_lists(column).to_pylist() == expected
+    # a slice of a column (its offsets do not start at 0)
+    whole = pa.array(LISTS, pa.list_(pa.string()))
+    assert json_lists(whole.slice(2, 4)).to_pylist() == expected[2:6]
+    assert json_lists(pa.array([], pa.list_(pa.string()))).to_pylist() == []
 
 
 def _die_on_500(batch):

@@ -136,6 +136,39 @@ def _list_meaning(block) -> str | None:
     return headers.list_meaning(block.heading.text) if block.heading else None
 
 
+# What a heading's text says, as bits: headings repeat across pages (`Parser Content` on
+# thousands), so each text is matched against the patterns once.
+_VENDOR, _PRODUCT, _USE_CASE, _USE_CASE_TEXT, _CORRELATION, _RM_TITLE, _PARSER_CONTENT, \
+    _CHANGE_LOG, _DATA_SOURCES = (1 << i for i in range(9))
+_HEADING_BITS: dict = {}
+
+
+def _heading_bits(text: str) -> int:
+    bits = _HEADING_BITS.get(text)
+    if bits is None:
+        bits = 0
+        if headers.VENDOR_LABEL.match(text):
+            bits |= _VENDOR
+        if headers.PRODUCT_LABEL.match(text):
+            bits |= _PRODUCT
+        if headers.USE_CASE_LABEL.match(text):
+            bits |= _USE_CASE | (_USE_CASE_TEXT if text else 0)
+        if not bits:  # a title, not a label
+            if "correlation" in text.lower():
+                bits |= _CORRELATION
+            if headers.RULES_MODELS_TITLE.search(text):
+                bits |= _RM_TITLE
+        if headers.PARSER_CONTENT_TITLE.search(text):
+            bits |= _PARSER_CONTENT
+        if headers.CHANGE_LOG_TITLE.search(text):
+            bits |= _CHANGE_LOG
+        if headers.DATA_SOURCES_TITLE.search(text):
+            bits |= _DATA_SOURCES
+        if len(_HEADING_BITS) < 8192:
+            _HEADING_BITS[text] = bits
+    return bits
+
+
 def classify(doc: Doc) -> tuple[str, list]:
     """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
@@ -147,18 +180,20 @@ def classify(doc: Doc) -> tuple[str, list]:
     kinds = {k for _, k, _ in tables}
     meanings_seen = {m for _, _, ms in tables for m in ms}
     labels = [h.text for h in doc.headings]
-    has_vendor = any(headers.VENDOR_LABEL.match(x) for x in labels)
-    has_product = any(headers.PRODUCT_LABEL.match(x) for x in labels)
+    seen = 0  # what any heading says
+    for text in labels:
+        seen |= _heading_bits(text)
+    first = _heading_bits(labels[0]) if labels else 0  # what the page's first heading says
+    has_vendor = bool(seen & _VENDOR)
+    has_product = bool(seen & _PRODUCT)
     if "use_cases" in kinds:
         if has_vendor or has_product or "counts" in kinds or "matrix" in kinds:
             return "data_source", tables
         return "data_source_continuation", tables
-    titles = [x for x in labels if not (headers.VENDOR_LABEL.match(x) or headers.PRODUCT_LABEL.match(x)
-                                        or headers.USE_CASE_LABEL.match(x))]
-    correlation = any("correlation" in x.lower() for x in titles)
+    # (Correlation and rules-and-models titles are looked for in titles, not in labels.)
+    correlation = bool(seen & _CORRELATION)
     # (The page's title only: a rules page may have a `changelog` section below its rules.)
-    if correlation and ({"change_status", "change_date"} & meanings_seen
-                        or any(headers.CHANGE_LOG_TITLE.search(x) for x in labels[:1])):
+    if correlation and ({"change_status", "change_date"} & meanings_seen or first & _CHANGE_LOG):
         return "index", tables  # the correlation-rule change log: changes, not the rules
     # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
     # is left, which use-case pages share), so the tables decide when they are clear.
@@ -166,8 +201,8 @@ def classify(doc: Doc) -> tuple[str, list]:
     if not use_case_table and (any(_correlation_table(ms) for _, _, ms in tables) or (
             correlation and (has_vendor or {"rule_name", "name"} & meanings_seen))):
         return "correlation_rules", tables
-    has_use_case_label = any(headers.USE_CASE_LABEL.match(x) for x in labels)
-    if any(headers.RULES_MODELS_TITLE.search(x) for x in titles) or "rules_models" in kinds or (
+    has_use_case_label = bool(seen & _USE_CASE)
+    if seen & _RM_TITLE or "rules_models" in kinds or (
         # a rules-and-models page whose detail table is broken still has its counts
         "counts" in kinds and has_vendor and has_use_case_label
     ):
@@ -176,16 +211,15 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "data_source", tables  # its use-case table is missing or broken: reported there
     if has_vendor and has_product and any(_list_meaning(b) in _DATA_SOURCE_LISTS for b in doc.lists):
         return "data_source", tables  # the 2020 layout: lists, not tables
-    if any(headers.PARSER_CONTENT_TITLE.search(x) for x in labels) or _has_parser_block(doc):
+    if seen & _PARSER_CONTENT or _has_parser_block(doc):
         return "parser_config", tables
     if {"old_parser", "new_parser"} <= meanings_seen:
         return "parser_renames", tables
-    if use_case_table or any(headers.USE_CASE_LABEL.match(x) for x in labels if x):
+    if use_case_table or seen & _USE_CASE_TEXT:
         return "use_case", tables  # the title may be just the use case's name
     if "matrix" in kinds and not has_vendor:
         return "mitre_map", tables
-    if not doc.tables and labels and headers.DATA_SOURCES_TITLE.search(labels[0]) \
-            and any(i.links for b in doc.lists for i in b.items):
+    if not doc.tables and first & _DATA_SOURCES and any(i.links for b in doc.lists for i in b.items):
         return "index", tables  # `Exabeam Data Sources` of 2021: lists of links under vendor headings
     if doc.tables:
         return "index", tables

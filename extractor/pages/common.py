@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import cells, headers
 from ..issues import issue
-from ..markdown import Doc, text_of
+from ..markdown import Doc, has_text, text_of
 from . import PageResult
 
 _LABELS = {"missing-vendor": "Vendor", "missing-product": "Product", "missing-use-case-label": "Use-Case"}
@@ -112,7 +112,7 @@ def tactic_columns(result: PageResult, table) -> list:
 def glued_heading(row) -> str | None:
     """The text of a one-cell row that is a page title (the matrix title, `Vendor: X`) written
     under the table without a blank line, which GFM reads as one more row."""
-    if not row.missing or any(text_of(c) for c in row.cells[1:]):
+    if not row.missing or any(has_text(c) for c in row.cells[1:]):
         return None
     cell = row.cells[0] if row.cells else []
     if any(type(tok) is tuple and tok[0] == "a" for tok in cell):

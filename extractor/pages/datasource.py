@@ -11,7 +11,7 @@ import posixpath
 
 from .. import cells, headers
 from ..issues import issue
-from ..markdown import Doc, text_of
+from ..markdown import Doc, has_text, text_of
 from . import PageResult
 from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts, tactic_columns
 
@@ -25,8 +25,7 @@ def _problems(result: PageResult, line: int, code: str, problems: list) -> None:
 def _nav_row(row, meanings) -> tuple | None:
     """A `[Next Page -->>](2_ds_x.md)` line written right under the table becomes a one-cell
     row in GFM. Return its (link target, text) when the row is only that."""
-    filled = [c for c in row.cells if text_of(c)]
-    if len(filled) == 1 and filled[0] is row.cells[0]:
+    if row.cells and has_text(row.cells[0]) and not any(has_text(c) for c in row.cells[1:]):
         url, text = cells.first_link(row.cells[0])
         if url and headers.NAV_LINK.match(text):
             return url, text
