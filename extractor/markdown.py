@@ -272,7 +272,8 @@ def parse(text: str, data: bytes | None = None, split: list | None = None) -> Do
 
 _ROWS: dict = {}  # line bytes -> (table width, cells, missing, extra)
 _ROW_MIN = 80  # shorter rows cost less to parse than to remember
-_ROWS_MAX_BYTES = 32 << 20  # per process; then forgotten and learnt again
+_ROWS_MAX_BYTES = 16 << 20  # of lines, per process (a release has about 10 MB per worker); then
+# forgotten and learnt again
 _rows_bytes = 0
 
 
