@@ -12,8 +12,13 @@ from .markdown import B_CLOSE, B_OPEN, BR, text_of
 
 _ARROW = "↳"
 _LEGACY = re.compile(r"^(?P<type>.*?)\s*(?:\((?P<legacy>[^()]*)\)|\[(?P<bracketed>[^\[\]]*)\])$")
-_TTP = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)\s*[-–:]\s*(?P<name>.*)$")
-_TTP_BARE = re.compile(r"^(?P<id>T[A]?\d{4}(?:\.\d{3})?)$")
+# A technique or tactic: `T1078 - Valid Accounts` (or `:`, `–`, `—` after the id), the id
+# alone, or the other way round, `Valid Accounts (T1078)`. A sub-technique's dot may be
+# written as a slash (`T1098/002`): the id is recorded with the dot.
+_TTP_ID = r"TA?\d{4}(?:[./]\d{3})?"
+_TTP = re.compile(r"^(?P<id>" + _TTP_ID + r")\s*[-–—:]\s*(?P<name>.*)$")
+_TTP_BARE = re.compile(r"^(?P<id>" + _TTP_ID + r")$")
+_TTP_AFTER = re.compile(r"^(?P<name>[^()\[\]]*?)\s*[(\[](?P<id>" + _TTP_ID + r")[)\]]$")
 _TTP_ID_START = re.compile(r"^TA?\d{4}")
 _TECHNIQUE_URL = re.compile(r"/techniques/(?P<id>T\d{4})(?:[/.](?P<sub>\d{3}))?/?(?:[#?].*)?$")
 # `12 Rules`, and the other way round `Rules: 12`
@@ -24,13 +29,29 @@ _COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b"
 # of their own), and before an id followed by its dash (`T1110 - `). Only lines that hold a
 # second id are tried.
 _AN_ID = re.compile(r"TA?\d{4}")
-_TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=TA?\d{4}(?:\.\d{3})?\b)|\s+(?=TA?\d{4}(?:\.\d{3})?\s*[-–]\s)")
+_TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=" + _TTP_ID + r"\b)|\s+(?=" + _TTP_ID + r"\s*[-–—]\s)"
+                            r"|(?<=[)\]])\s*[,;]\s*")
 _INT = re.compile(r"^\d[\d,]*$")
 
 
 def clean(text: str) -> str:
     """Trim and collapse inner whitespace (entities were decoded by the parser)."""
     return " ".join(text.split())
+
+
+def technique(text: str) -> tuple[str, str | None] | None:
+    """`T1078 - Valid Accounts` (any spelling _TTP and its kin read) -> ("T1078", "Valid
+    Accounts"); the name is None when the text has none. None: not a technique."""
+    m = _TTP.match(text) or _TTP_BARE.match(text) or _TTP_AFTER.match(text)
+    if m is None:
+        return None
+    return m.group("id").replace("/", "."), clean(m.groupdict().get("name") or "") or None
+
+
+def technique_id(text: str) -> str | None:
+    """A bare technique or tactic id (`T1098.002`, `T1098/002`, `TA0002`) as recorded."""
+    m = _TTP_BARE.match(text)
+    return m.group("id").replace("/", ".") if m else None
 
 
 def lines(cell: list) -> list[list]:
@@ -172,15 +193,15 @@ def ttps(cell: list):
     out: list[tuple] = []
     problems: list[str] = []
     for line in lines(cell):
-        text = clean(" ".join(tok if type(tok) is str else tok[2] for tok in line
-                              if type(tok) is str or tok[0] == "a"))
+        # (Text pieces are joined as written: the parser may cut `[T1110]` into three. A tag
+        # between them reads as a space.)
+        text = clean("".join(tok if type(tok) is str else tok[2] if tok[0] == "a" else " " for tok in line))
         if not text:
             continue
         for item in _TTP_SEPARATOR.split(text) if _AN_ID.search(text, 1) else (text,):
-            m = _TTP.match(item) or _TTP_BARE.match(item)
-            if m:
-                name = clean(m.groupdict().get("name") or "") or None
-                out.append((m.group("id"), name))
+            found = technique(item)
+            if found:
+                out.append(found)
             else:
                 problems.append(f"TTP item {item!r} is not `T#### - name`")
     return out, problems
@@ -283,7 +304,10 @@ _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
 _DESC_LEAD = re.compile(r"^[:\-–—]\s*")
 _DESC_LEADS = frozenset(":-–—")
-_MARKS = frozenset(_ITEM_MARKS)
+# Marks typed with a keyboard (`- <b>ID</b>: text`, `-> <b>ID</b>: text`): taken for a mark only
+# when they stand alone before the item (never inside a description, nor to cut a line).
+_ASCII_MARKS = frozenset({"-", "*", "+", "->", "-->", "=>", ">", "–", "—"})
+_MARKS = frozenset(_ITEM_MARKS) | _ASCII_MARKS
 _AA_OVERLAP = re.compile(r"^[\u26a0\ufe0f!\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b", re.IGNORECASE)
 
 
@@ -307,6 +331,9 @@ def _bold_parts(pre: str, bold: str, rest: str):
     pre = pre.lstrip()
     if pre[:1] and pre[0] in _ITEM_MARKS:
         mark, pre, text = pre[0], pre[1:], text[1:].lstrip()
+    elif pre.rstrip() in _ASCII_MARKS:
+        mark = pre.rstrip()
+        pre, text = "", text[len(mark):].lstrip()
     return mark, " ".join(pre.split()), " ".join(bold.split()), " ".join(rest.split()), text
 
 
@@ -345,6 +372,10 @@ def _item_parts(line: list):
     pre = pre.lstrip()
     if pre[:1] and pre[0] in _ITEM_MARKS:
         mark, text = pre[0], text[1:].lstrip()
+    else:
+        first = text.split(" ", 1)
+        if len(first) == 2 and first[0] in _ASCII_MARKS:  # `- ID: text`
+            mark, text = first
     # no bold, or a <b> never closed: the whole line is plain text
     return mark, text, None, "", text
 
@@ -475,7 +506,7 @@ def rule_items(cell: list):
     """
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
-    technique: tuple | None = None
+    current: tuple | None = None  # the technique in force
     # Lines are walked by position (a cell holds hundreds): nearly every line of every release
     # is one of three shapes, read here directly with the result the general path gives them.
     for first, stop in _spans(cell):
@@ -485,53 +516,56 @@ def rule_items(cell: list):
         if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:
             item = _marked_item(cell[first], cell[first + 2], cell[first + 4])
             if item is not None:
-                if technique is None:
+                if current is None:
                     problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
                     out.append((None, None, *item))
                 else:
-                    out.append(technique + item)
+                    out.append(current + item)
                 continue
         elif n == 3 and cell[first] is B_OPEN and cell[first + 2] is B_CLOSE and type(cell[first + 1]) is str:
-            m = _TTP.match(" ".join(cell[first + 1].split()))
-            if m:
-                technique = (m.group("id"), clean(m.group("name")) or None)
+            found = technique(" ".join(cell[first + 1].split()))
+            if found:
+                current = found
                 continue
         parts = _item_lines(cell[first:stop])
         if len(parts) > 1:
             problems.append(("items-on-one-line", f"{len(parts)} items written on one line; read one by one"))
         for line in parts:
-            technique = _rule_line(line, technique, out, problems)
+            current = _rule_line(line, current, out, problems)
     return out, problems
 
 
-def _rule_line(line: list, technique, out: list, problems: list):
+def _rule_line(line: list, current, out: list, problems: list):
     """One line of a Rules cell, the general way: its item goes to `out`; returns the
     technique in force after it."""
     mark, pre, bold, rest, text = _item_parts(line)
     if not text:
         if mark:
             problems.append(("bad-rule-item", f"rule item {mark!r} names no rule"))
-        return technique
+        return current
+    if not mark or not rest.startswith(":"):
+        # (A technique may be bulleted too, `- T1078 - Valid Accounts`; a marked line that
+        # reads `ID: description` is a rule item whatever its ID looks like.)
+        found = technique(text)
+        if found:
+            return found
     if not mark:
-        m = _TTP.match(text) or _TTP_BARE.match(text)
-        if m:
-            return (m.group("id"), clean(m.groupdict().get("name") or "") or None)
         if not _looks_like_item(pre, bold, rest):
             problems.append(("bad-technique", f"line {text!r} is neither `T#### - name` nor a rule item"))
             # A broken technique line (bold, or an id) ends the technique above; a note in
             # plain text (or the rest of a description cut by a list tag) does not, so the
             # rules under it keep their technique.
-            return None if bold is not None or _TTP_ID_START.match(text) else technique
+            return None if bold is not None or _TTP_ID_START.match(text) else current
     item = _id_and_description(mark, pre, bold, rest, text)
     if item is None:
         problems.append(("bad-rule-item", f"rule item {text!r} has no `<b>ID</b>: description`"))
-        return technique
-    if technique is None:
+        return current
+    if current is None:
         problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
         out.append((None, None, *item))
     else:
-        out.append((*technique, *item))
-    return technique
+        out.append((*current, *item))
+    return current
 
 
 def model_items(cell: list):

@@ -73,6 +73,36 @@ def test_ttp_name_with_a_comma_is_not_split():
     assert cells.ttps(cell("T1000 - Alpha, Beta and Gamma")) == ([("T1000", "Alpha, Beta and Gamma")], [])
 
 
+def test_ttp_spellings_of_other_generators():
+    # a slash for the sub-technique's dot, the id after the name, an em dash; ids after names
+    # side by side
+    md = ("T1098/002 - Account Manipulation: Additional Email Delegate Permissions<br>"
+          "Valid Accounts (T1078)<br>T1110 — Brute Force<br>Phishing (T1566), Brute Force [T1110]")
+    assert cells.ttps(cell(md)) == ([
+        ("T1098.002", "Account Manipulation: Additional Email Delegate Permissions"),
+        ("T1078", "Valid Accounts"), ("T1110", "Brute Force"), ("T1566", "Phishing"),
+        ("T1110", "Brute Force"),
+    ], [])
+    assert [cells.technique_id(x) for x in ("T1098/002", "TA0002", "T1078", "T10/1", "T1078 - X")] == [
+        "T1098.002", "TA0002", "T1078", None, None]
+
+
+def test_rule_and_model_items_after_typed_marks():
+    md = ("<b>Valid Accounts (T1078)</b><br>- <b>R-ONE</b>: first<br>-> <b>R-TWO</b>: second<br>"
+          "* <b>R-3</b>: third<br><br>- T1110/001 - Password Guessing<br>=> <b>R-4</b>: fourth - with a dash"
+          "<br>- R-5: plain, no bold")
+    assert cells.rule_items(cell(md)) == ([
+        ("T1078", "Valid Accounts", "R-ONE", "first"),
+        ("T1078", "Valid Accounts", "R-TWO", "second"),
+        ("T1078", "Valid Accounts", "R-3", "third"),
+        ("T1110.001", "Password Guessing", "R-4", "fourth - with a dash"),
+        ("T1110.001", "Password Guessing", "R-5", "plain, no bold"),
+    ], [])
+    assert cells.model_items(cell("- <b>M-1</b>: one<br>* <b>M-2</b>: two<br>+ M-3: three<br>-- not an item")) == (
+        [("M-1", "one"), ("M-2", "two"), ("M-3", "three")],
+        [("stray-text", "text '-- not an item' in a Models cell is not a model item")])
+
+
 ONE_LINE = ("items-on-one-line", "2 items written on one line; read one by one")
 
 

@@ -27,7 +27,6 @@ from ..issues import issue
 from ..markdown import text_of
 from .common import cell_of, check_row, columns, tactic_columns
 
-_TECHNIQUE_ID = re.compile(r"^TA?\d{4}(?:\.\d{3})?$")
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
 
 
@@ -214,10 +213,11 @@ def _rule_counts(result, matrix, counts) -> None:
         id_col = "technique_id" if "technique_id" in col else "mitre_ttps"
         for row in table.rows:
             check_row(result, table, row, len(table.header))
-            tid = text_of(cell_of(row, col, id_col))
-            if not _TECHNIQUE_ID.match(tid):
+            written = text_of(cell_of(row, col, id_col))
+            tid = cells.technique_id(written)
+            if tid is None:
                 result.issues.append(issue(path, row.line, "bad-ttp",
-                                           f"technique {tid!r} is not `T####`, `T####.###` or `TA####`"))
+                                           f"technique {written!r} is not `T####`, `T####.###` or `TA####`"))
                 continue
             name = None
             if "technique_name" in col:
