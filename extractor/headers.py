@@ -113,7 +113,10 @@ MITRE_TOTAL_LABEL = re.compile(
     re.IGNORECASE)
 
 # Links between the pages of one data source (`[Next Page -->>](2_ds_x.md)`).
-NAV_LINK = re.compile(r"^\W*(next|previous|prev)\s*page\W*$", re.IGNORECASE)
+# The words of a navigation line between the pages of one product (`Next Page -->>`,
+# `<< Previous`, `Next: page 2`): nothing else but digits, arrows and punctuation.
+NAV_TEXT = re.compile(r"(?:next|previous|prev|page|[\d\W_])*", re.IGNORECASE)
+NAV_WORD = re.compile(r"next|prev|page", re.IGNORECASE)
 
 
 def normalize(header: str) -> str:

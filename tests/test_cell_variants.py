@@ -338,6 +338,34 @@ def test_continuation_led_to_by_two_products(tmp_path, cont, parent):
     assert rows(t.issues[t.issues["source_path"] == cont], ["code"]) == [("ambiguous-continuation",)]
 
 
+@pytest.mark.parametrize("nav", [
+    "[Next Page -->>](extra.md)",
+    "[<< Previous](../zero/ds_acme_zero.md) | [Next Page >>](extra.md)",
+    "Next: [page 2](extra.md)",
+    "**[Next →](extra.md)**",
+])
+def test_navigation_lines_right_under_the_table(tmp_path, nav):
+    # Written with no blank line, GFM reads the line as one more row of the use-case table:
+    # it is navigation, no use case, and its forward link (only) names the continuation,
+    # whose file name says nothing.
+    main = _main_page("Acme", "One", "x.md").replace("\n\n[Next Page -->>](x.md)\n", "\n" + nav + "\n")
+    t = convert(tmp_path, {"DS/Acme/one/ds_acme_one.md": main, "DS/Acme/one/extra.md": CONT})
+    assert rows(t.use_cases, ["vendor", "product", "use_case"]) == [
+        ("Acme", "One", "Data Access"), ("Acme", "One", "Data Leak")]
+    assert rows(t.pages[t.pages["source_path"] == "DS/Acme/one/extra.md"], ["continues"]) == [
+        ("DS/Acme/one/ds_acme_one.md",)]
+    assert len(t.issues) == 0
+
+
+def test_a_line_of_other_links_under_the_table_is_a_row(tmp_path):
+    # (not navigation: it stays a row, reported as short, as before)
+    main = _main_page("Acme", "One", "x.md").replace("\n\n[Next Page -->>](x.md)\n", "\n[Data Leak 2](x.md)\n")
+    t = convert(tmp_path, {"DS/Acme/one/ds_acme_one.md": main})
+    assert rows(t.use_cases, ["use_case", "source_line"]) == [("Data Access", 11), ("Data Leak 2", 12)]
+    # (it is also the last line, without a closing pipe: a row the page may have cut off)
+    assert rows(t.issues, ["code", "source_line"]) == [("ragged-row", 12), ("truncated-table", 12)]
+
+
 def test_parser_link_without_text():
     assert cells.activity_parsers(cell("app-login<br> ↳[](Ps/pC_x.md)<br> ↳[ ](Ps/pC_y.md)")) == (
         [("app-login", None, None, "Ps/pC_x.md"), ("app-login", None, None, "Ps/pC_y.md")],

@@ -11,7 +11,7 @@ import posixpath
 
 from .. import cells, headers
 from ..issues import issue
-from ..markdown import Doc, has_text, text_of
+from ..markdown import Doc, text_of
 from . import PageResult
 from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts, tactic_columns
 
@@ -22,19 +22,35 @@ def _problems(result: PageResult, line: int, code: str, problems: list) -> None:
         result.issues.append(issue(result.path, line, code, msg))
 
 
-def _nav_row(row, meanings) -> tuple | None:
-    """A `[Next Page -->>](2_ds_x.md)` line written right under the table becomes a one-cell
-    row in GFM. Return its (link target, text) when the row is only that."""
-    if row.cells and has_text(row.cells[0]) and not any(has_text(c) for c in row.cells[1:]):
-        url, text = cells.first_link(row.cells[0])
-        if url and headers.NAV_LINK.match(text):
-            return url, text
-    return None
+def _nav_link(text: str, lead: str = "") -> bool | None:
+    """Whether a link (its text, and the text before it) leads on to the next page (True) or
+    back (False); None when it is no navigation link."""
+    if not (headers.NAV_TEXT.fullmatch(text) and headers.NAV_TEXT.fullmatch(lead)
+            and headers.NAV_WORD.search(lead + text)):
+        return None
+    return "prev" not in (lead + text).lower()
 
 
-def _is_next(text: str) -> bool:
-    """A `Next Page` link (a `Previous Page` one leads back, not on)."""
-    return bool(headers.NAV_LINK.match(text)) and not text.lower().lstrip("<- ").startswith("prev")
+def _nav_row(row) -> list | None:
+    """A navigation line written right under the table, which GFM reads as one more row
+    (`[Next Page -->>](2_ds_x.md)`, `[<< Previous](1.md) | [Next Page >>](3.md)`, `Next: [page
+    2](2.md)`): [(url, leads on)]; None when the row holds anything else."""
+    found = []
+    for cell in row.cells:
+        lead = ""  # the text since the cell's last link
+        for tok in cell:
+            if type(tok) is str:
+                lead += tok
+            elif tok[0] == "a":
+                on = _nav_link(tok[2], lead)
+                if on is None:
+                    return None
+                found.append((tok[1], on))
+                lead = ""
+            # (other inline HTML is formatting)
+        if not headers.NAV_TEXT.fullmatch(lead):
+            return None
+    return found or None
 
 
 def _resolve(path: str, url: str) -> str:
@@ -52,7 +68,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
     path = result.path
 
     for url, text, _line in doc.links:
-        if _is_next(text):
+        if _nav_link(text):
             result.next_pages.append(_resolve(path, url))
 
     seen_counts = False
@@ -75,7 +91,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
                                        f"table with columns {names} is not a known kind; not read"))
         # (A page that ends with its `[Next Page -->>](...)` line right under the table ends
         # inside that one-cell "row", and loses nothing.)
-        if table.truncated and not (table.rows and _nav_row(table.rows[-1], meanings)):
+        if table.truncated and not (table.rows and _nav_row(table.rows[-1])):
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
                                        "truncated-table", "the page ends inside this table row"))
     # The 2020 layout has lists where later pages have tables; on a page with its use-case
@@ -163,10 +179,9 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
                   "use-case column", "is not known")
     width = len(table.header)
     for row in table.rows:
-        nav = _nav_row(row, meanings)
+        nav = _nav_row(row)
         if nav is not None:
-            if _is_next(nav[1]):
-                result.next_pages.append(_resolve(path, nav[0]))
+            result.next_pages.extend(_resolve(path, url) for url, on in nav if on)
             continue
         glued = glued_heading(row)
         if glued is not None:
