@@ -100,13 +100,15 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
 # parser. Such a line is cut in two and the page parsed again: the table is then read, and
 # rows under it are records (with a warning), not text lost without a word. Any other line
 # like a row outside every table is reported (a glued header alone loses nothing: it is not).
-_PIPE_LINE = re.compile(rb"^ {0,3}\|", re.M)
+# (Also inside a block quote: `> | a | b |`.)
+_QUOTED = rb"(?:[ ]{0,3}>[ ]?)*[ ]{0,3}"
+_PIPE_LINE = re.compile(rb"^" + _QUOTED + rb"\|", re.M)
 _GLUED_HEADER = re.compile(rb"\|[ \t]*\|[ \t]*:?-{3,}")  # `| b || --- |`
 _DELIMITER_ROW = rb"\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t\r]*$"
 # A whole glued line, as the generator writes it: blanks, the header up to its last pipe, and
 # right after that pipe a delimiter row to the end of the line, with as many cells as the
 # header. (`| x | | --- |` is more likely a row with an empty cell: a row, reported as such.)
-_GLUED_CUT = re.compile(rb"( {0,3})(\|[^\n]*?\|)(" + _DELIMITER_ROW + rb")")
+_GLUED_CUT = re.compile(rb"(" + _QUOTED + rb")(\|[^\n]*?\|)(" + _DELIMITER_ROW + rb")")
 
 
 def _pipe_lines(data: bytes, doc, skip: set):

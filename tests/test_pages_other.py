@@ -209,6 +209,20 @@ def test_a_glued_header_inside_a_list_item():
     assert found == [(5, "glued-table-header")]
 
 
+def test_a_glued_header_inside_a_block_quote():
+    """Cut in two as in a list item, the delimiter row keeps the quote's `> `; table rows in a
+    quote that belong to no table are reported like any other."""
+    rows, found = _read(f"# T\n\n> {GLUED}\n> | old-a | new-a |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 4)]
+    assert found == [(3, "glued-table-header")]
+    rows, found = _read("# T\n\n> | old-a | new-a |\n> | old-b | new-b |\n")
+    assert rows == [] and found == [(3, "rows-outside-table")]
+    # a quoted table, written as usual, is no row outside a table
+    rows, found = _read("# T\n\n> | Old Parser Name | New-Scale Parser Name |\n> | --- | --- |\n> | old-a | new-a |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 5)]
+    assert found == []
+
+
 def test_parser_named_by_its_key(tmp_path):
     t = convert(tmp_path, {PS_KEYED: PS_KEYED_TEXT, PS_KEYED_ELSEWHERE: PS_KEYED_TEXT,
                            PS_KEYED_EMPTY: PS_KEYED_EMPTY_TEXT})
