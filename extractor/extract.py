@@ -82,6 +82,13 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     if modules is not None and _skippable(result, text, modules):
         return
     doc = markdown.parse(text, data)
+    tabbed = _tabbed_delimiters(data, doc) if b"\t" in data else {}
+    if tabbed:  # parsed again with their tabs as spaces (same length: lines and offsets stay)
+        for at, end in tabbed.values():
+            data = data[:at] + data[at:end].replace(b"\t", b" ") + data[end:]
+        text = data.decode("utf-8", "replace")
+        doc = markdown.parse(text, data)
+        _report_tabs(result, doc, tabbed)
     split = _glued_headers(data, doc)
     if split:  # parsed again, each glued header cut from its delimiter row
         doc, split = _split_glued(text, data, doc, split)
@@ -128,6 +135,31 @@ def _pipe_lines(data: bytes, doc, skip: set):
                 end = data.find(b"\n", pos)
                 yield line, pos, len(data) if end < 0 else end
         gap = max(gap, last)
+
+
+# A delimiter row with a tab after its first pipe or dash (`|---\t|---|`): pulldown-cmark
+# takes it for no delimiter row, so the table above it is no table; cmark-gfm (GitHub) reads
+# it as one. Its tabs are read as spaces. (A tab before the row would make it indented code.)
+_TABBED_DELIMITER = re.compile(_QUOTED + rb"(?=[^\n]*\t)" + _DELIMITER_ROW)
+
+
+def _tabbed_delimiters(data: bytes, doc) -> dict:
+    """{line: (start, end)} of the delimiter rows with tabs outside the tables, code blocks
+    and HTML blocks of doc."""
+    found = {}
+    for line, pos, end in _pipe_lines(data, doc, set()):
+        m = _TABBED_DELIMITER.match(data, pos, end)
+        if m:
+            found[line] = m.span()
+    return found
+
+
+def _report_tabs(result: PageResult, doc, tabbed: dict) -> None:
+    for table in doc.tables:
+        if table.line + 1 in tabbed:
+            result.issues.append(issue(result.path, table.line + 1, "tab-in-delimiter",
+                                       "the table's delimiter row holds tabs, which the Markdown parser "
+                                       "does not take there; read as spaces"))
 
 
 def _cells(row: bytes) -> int:

@@ -43,6 +43,7 @@ CODES: dict[str, tuple[str, str]] = {
     "rows-outside-table": ("error", "lines written as table rows that are in no table (their header's delimiter row missing or glued to it, or a blank line before them); not read"),
     "parser-named-by-key": ("warning", "a parser config without `Name`, whose object is bound to the key the page's file name names: read as that parser, named by its key"),
     "glued-table-header": ("warning", "a table whose header and delimiter row are written on one line (`| a || --- |`), with rows under it: read as the table all the same"),
+    "tab-in-delimiter": ("warning", "a table's delimiter row holds tabs, which the Markdown parser takes for no delimiter (GitHub does); read as spaces"),
     "truncated-table": ("error", "the page ends in the middle of a table row"),
     "extra-counts-row": ("warning", "a counts table with more than one row; only the first is read"),
     # cells

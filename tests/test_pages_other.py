@@ -223,6 +223,20 @@ def test_a_glued_header_inside_a_block_quote():
     assert found == []
 
 
+def test_a_delimiter_row_with_tabs():
+    """GitHub reads `|---\t|---|` as a delimiter row, the Markdown parser does not: the table
+    is read, with a warning at the delimiter's line; inside a code block nothing changes."""
+    rows, found = _read("# T\n\n| Old Parser Name | New-Scale Parser Name |\n|---\t|\t---|\n| old-a | new-a |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 5)]
+    assert found == [(4, "tab-in-delimiter")]
+    from extractor import markdown
+    from extractor.extract import extract_bytes
+
+    page = "# Notes\n```\n| a |\n|---\t|\n```\n"
+    assert extract_bytes("x.md", page.encode()).issues == []
+    assert markdown.parse(page).code[0].text == "| a |\n|---\t|\n"
+
+
 def test_parser_named_by_its_key(tmp_path):
     t = convert(tmp_path, {PS_KEYED: PS_KEYED_TEXT, PS_KEYED_ELSEWHERE: PS_KEYED_TEXT,
                            PS_KEYED_EMPTY: PS_KEYED_EMPTY_TEXT})
