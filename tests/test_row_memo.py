@@ -5,7 +5,7 @@ remembered (the plain path), and a few values are read off the pages by hand."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from extractor import markdown
 
@@ -152,3 +152,43 @@ _TOKENS = st.one_of(
 def test_has_text_says_what_text_of_shows(cell):
     # (has_text answers the nav-row and glued-heading checks without building the text.)
     assert markdown.has_text(cell) == bool(markdown.text_of(cell))
+
+
+# Pages made of lines drawn from one pool, so that two pages share row lines in all sorts of
+# contexts: the second page must read the same whether the first was read before it or not.
+_PAD = " and a long description that makes the row worth remembering, as real rows are"
+_POOL = [
+    "| app-login | <b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: first" + _PAD + " | • <b>M-1</b>: m |",
+    "| app-login | ↳ [p-one](Ps/pC_pone.md)<br> ↳ [p-two](Ps/pC_ptwo.md)" + _PAD + " |",
+    "| a `code | span` cell | b \\| escaped pipe | c" + _PAD + " |",
+    "| [x] reference-style link, [y][x] too | <br clear=\"all\"> tag" + _PAD + " | &amp; entity |",
+    "| only one cell here, but a long one" + _PAD + _PAD + " |",
+    "| one | two | three | four | five" + _PAD + " |",
+    "| a | b | c |",
+    "| --- | --- | --- |",
+    "| --- | --- |",
+    "|---|---|---|---|",
+    "",
+    "```",
+    "> | app-login | quoted row" + _PAD + " |",
+    "> | --- | --- |",
+    "- item",
+    "  | app-login | indented row" + _PAD + " |",
+    "[x]: https://example.com/x",
+    "# Heading",
+    "Some paragraph text.",
+    "|",
+    "<div>",
+    "</div>",
+    "    | code by indent | row" + _PAD + " |",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_POOL), min_size=1, max_size=14),
+       st.lists(st.sampled_from(_POOL), min_size=1, max_size=14))
+def test_any_page_reads_the_same_with_rows_remembered(first, second):
+    text = "\n".join(second) + "\n"
+    assert _shape(_doc(text, warm_with="\n".join(first) + "\n")) == _shape(_doc(text))
+    # and with the page itself read before (every row line of it remembered)
+    assert _shape(_doc(text, warm_with=text)) == _shape(_doc(text))
