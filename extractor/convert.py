@@ -7,12 +7,14 @@ import gc
 import functools
 import os
 import signal
+import sys
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import pyarrow as pa
 
-from . import __version__, gitsource, pages, schema, tables, writer
+from . import __version__, gitsource, pages, schema, tables, transfer, writer
 from .errors import ExtractorError, SourceNotFound
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
 from .pages import PageResult
@@ -86,6 +88,7 @@ def _worker_init() -> None:
     # Parsing makes millions of short-lived objects, freed by reference counting; the cyclic
     # collector's frequent full scans of them are pure cost in a worker (nothing here forms
     # cycles of note), so it runs far less often.
+    _without_pandas()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
     gc.enable()  # (forked from inside convert's pause, see _collector_paused)
@@ -101,11 +104,55 @@ def _worker_init() -> None:
         pass
 
 
-def _workers(jobs: int, work) -> Workers:
-    # pyarrow imports pandas on its first conversion of Python values (a third of a second):
-    # done once here, the forked workers inherit it instead of each paying for it.
-    pa.array([], pa.string())
-    return Workers(jobs, work, initializer=_worker_init)
+def _workers(jobs: int, work, tasks: list) -> Workers:
+    # (Results holding tables, tables.Chunk, have them travel by transfer.py.)
+    return Workers(jobs, work, tasks, _worker_init, transfer.send_result, transfer.receive_result)
+
+
+# pyarrow imports pandas on its first conversion of Python values (`pa.array`), to ask whether
+# they are pandas objects: a third of a second. A worker never has any, so it is told there is
+# no pandas (below); the main process, which may well use pandas after a conversion, imports it
+# on a thread while the workers run, instead of before they start.
+
+class _NoPandas:
+    """An import finder that says pandas is not there (sys.meta_path protocol)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not imported in a worker process")
+        return None
+
+
+def _without_pandas() -> None:
+    """In a worker: have pyarrow's lazy pandas check answer "not installed". pyarrow keeps
+    that answer for the quiet checks `pa.array` makes, and tries again where pandas is
+    required. Should pyarrow ever behave otherwise, the worker merely imports pandas."""
+    if "pandas" in sys.modules:  # (forked from a process that has it: nothing to save)
+        return
+    sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]
+    try:
+        pa.array([], pa.string())
+    except Exception:  # pragma: no cover - a pyarrow that does not take the refusal quietly
+        pass
+    finally:
+        sys.meta_path.remove(_NoPandas)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _pandas_aside():
+    """Import pandas (through pyarrow, as pa.array would) on a thread, for as long as the
+    block runs. Only ever started after the workers are forked: a fork must not copy a
+    process in the middle of an import."""
+    if "pandas" in sys.modules:
+        yield
+        return
+    thread = threading.Thread(target=pa.array, args=([], pa.string()), name="import-pandas", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def run_all(work, items: list, jobs: int | None,
@@ -119,8 +166,8 @@ def run_all(work, items: list, jobs: int | None,
     chunks = [items[i:i + per_task] for i in range(0, total, per_task)]
     results: list = [None] * len(chunks)
     done = 0
-    with _workers(jobs, functools.partial(_each, work)) as workers:
-        for number, result in workers.results(chunks):
+    with _workers(jobs, functools.partial(_each, work), chunks) as workers, _pandas_aside():
+        for number, result in workers.results():
             results[number] = result
             done += len(result)
             if progress:
@@ -147,8 +194,8 @@ def run_batches(work, items: list, costs: list, jobs: int | None,
     order = sorted(range(len(batches)), key=lambda b: -batches[b][1])
     results: list = [None] * len(batches)
     done = 0
-    with _workers(jobs, work) as workers:
-        for n, result in workers.results([batches[b][0] for b in order]):
+    with _workers(jobs, work, [batches[b][0] for b in order]) as workers, _pandas_aside():
+        for n, result in workers.results():
             b = order[n]
             results[b] = result
             done += len(batches[b][0])

@@ -11,6 +11,7 @@ killing the workers, with nothing shared left locked.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from multiprocessing.connection import wait
 
 from .errors import ExtractorError
@@ -20,45 +21,64 @@ class WorkerDied(ExtractorError):
     """A worker process ended before sending its result (killed, or out of memory)."""
 
 
-def _serve(conn, work, initializer) -> None:
-    """The worker's loop: (number, task) in, (number, work(task)) out, until None."""
+def _serve(conn, work, tasks, initializer, send) -> None:
+    """The worker's loop: a task's number in, (number, work(tasks[number])) out, until None."""
     if initializer is not None:
         initializer()
     while True:
         try:
-            task = conn.recv()
+            number = conn.recv()
         except EOFError:  # the main process is gone
             return
-        if task is None:
+        if number is None:
             return
-        number, item = task
-        conn.send((number, work(item)))
+        send(conn, (number, work(tasks[number])))
 
 
 _DIED = "a worker process ended while reading pages (killed, or out of memory)"
+# Tasks a worker holds at once: it starts the next as soon as it has sent a result, instead
+# of waiting for the main process to read that result (megabytes to unpickle) and answer.
+_HELD = 2
 
 
-def _send(conn, task) -> None:
+def _plain_send(conn, message) -> None:
+    conn.send(message)
+
+
+def _plain_receive(conn):
+    return conn.recv()
+
+
+def _send(conn, number) -> None:
     try:
-        conn.send(task)
+        conn.send(number)
     except OSError:  # its end of the pipe is closed: the worker is gone
         raise WorkerDied(_DIED) from None
 
 
 class Workers:
-    """`jobs` forked processes applying `work` to tasks. Use as a context manager; leaving it
-    (normally or by an exception) ends every worker."""
+    """`jobs` forked processes applying `work` to `tasks`. Use as a context manager; leaving it
+    (normally or by an exception) ends every worker.
 
-    def __init__(self, jobs: int, work, initializer=None):
+    The workers get the tasks when they start (inherited by fork), and then only their
+    numbers through the pipes: so the main process only ever writes a few bytes to a pipe,
+    and never waits on a worker that is itself waiting to send a result."""
+
+    def __init__(self, jobs: int, work, tasks: list, initializer=None, send=None, receive=None):
+        """`send(conn, (number, result))` in a worker and `receive(conn)` here carry a result
+        through the pipe (by default conn.send and conn.recv)."""
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self._jobs, self._work, self._initializer = jobs, work, initializer
+        self._jobs, self._work, self._tasks, self._initializer = jobs, work, tasks, initializer
+        self._send = send or _plain_send
+        self._receive = receive or _plain_receive
         self._procs: list = []  # [(process, connection)]
 
     def __enter__(self):
         for _ in range(self._jobs):
             parent, child = self._ctx.Pipe(duplex=True)
-            proc = self._ctx.Process(target=_serve, args=(child, self._work, self._initializer), daemon=True)
+            proc = self._ctx.Process(target=_serve, args=(child, self._work, self._tasks, self._initializer, self._send),
+                                     daemon=True)
             self._procs.append((proc, parent))
             proc.start()
             child.close()
@@ -75,28 +95,39 @@ class Workers:
             conn.close()
         return False
 
-    def results(self, tasks: list):
-        """Yield (index in tasks, result) as the workers finish them; each worker is handed
-        the next task as soon as it sends a result, in the order of `tasks`."""
-        pending = iter(enumerate(tasks))
-        busy: dict = {}  # connection -> process
-        for proc, conn in self._procs:
-            task = next(pending, None)
-            _send(conn, task)  # None: nothing for this worker, it stops
-            if task is not None:
-                busy[conn] = proc
-        while busy:
-            ready: list = wait([*busy, *(p.sentinel for p in busy.values())])
-            for conn in [r for r in ready if r in busy]:
+    def results(self) -> Iterator[tuple]:
+        """Yield (index in tasks, result) as the workers finish them; tasks are handed out in
+        their order, each worker holding up to _HELD at a time."""
+        pending = iter(range(len(self._tasks)))
+        held: dict = {}  # connection -> its tasks not answered yet
+        stopped: set = set()  # connections told to stop
+        procs = {conn: proc for proc, conn in self._procs}
+
+        def hand_out(conn) -> None:
+            if conn in stopped:
+                return
+            number = next(pending, None)
+            _send(conn, number)  # None: nothing more for it; it stops after what it holds
+            if number is None:
+                stopped.add(conn)
+            else:
+                held[conn] = held.get(conn, 0) + 1
+
+        for _ in range(_HELD):
+            for conn in procs:
+                hand_out(conn)
+        while held:
+            ready: list = wait([*held, *(procs[c].sentinel for c in held)])
+            for conn in [r for r in ready if r in held]:
+                hand_out(conn)  # first: the worker has its next task while this one is read
                 try:
-                    number, result = conn.recv()
+                    number, result = self._receive(conn)
                 except (EOFError, OSError):
                     raise WorkerDied(_DIED) from None
-                task = next(pending, None)
-                _send(conn, task)
-                if task is None:
-                    del busy[conn]
+                held[conn] -= 1
+                if not held[conn]:
+                    del held[conn]
                 yield number, result
-            ended = [c for c, p in busy.items() if p.sentinel in ready and not c.poll()]
+            ended = [c for c in held if procs[c].sentinel in ready and not c.poll()]
             if ended:
                 raise WorkerDied(_DIED)
