@@ -131,6 +131,15 @@ def activity_parsers(cell: list):
             rows.append((*current, clean(line[1][2]), line[1][1]))
             current_used = True
             continue
+        if len(line) < 2 and (not line or type(line[0]) is str and not _PARSER_MARK.match(line[0])):
+            # An empty line, or plain text with no parser mark: a type line (what the
+            # general path below makes of it).
+            before = clean(line[0].replace(_ARROW, " ")) if line else ""
+            if before:
+                if current is not None and not current_used:
+                    rows.append((*current, None, None))
+                current, current_used = activity_type(before, problems), False
+            continue
         cut = next((i for i, tok in enumerate(line) if _is_link(tok)), len(line))
         links = [tok for tok in line[cut:] if _is_link(tok)]
         before = _plain(line[:cut])

@@ -333,6 +333,9 @@ def _remembered(text: str, data: bytes) -> Doc:
     return doc
 
 
+_END_ROW = {"End": "TableRow"}
+
+
 def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
     """The page's document. `remember`: keep its long body rows that start a line (see
     _remembered), but for those on the `blanked` lines."""
@@ -393,6 +396,14 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
             elif val == "TableRow":
                 row_start = rng["start"]
                 row = Row(lines(row_start), [])
+                if row.line in blanked:
+                    # A remembered row, blanked: _remembered gives it its cells. Its events
+                    # (empty cells) are passed over.
+                    for ev, rng in events:
+                        if ev == _END_ROW:
+                            break
+                    table.rows.append(row)
+                    continue
                 last_cell_end, zero_width = row_start, []
             elif val == "TableHead":
                 in_head = True

@@ -45,6 +45,7 @@ def _csv_ready(table: pa.Table) -> pa.Table:
 _JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"),
                  ("\b", "\\b"), ("\f", "\\f")]
 _OTHER_CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\n\r\t\b\f"]
+_OTHER_CONTROLS_CLASS = "[" + "".join(f"\\x{ord(ch):02x}" for ch in _OTHER_CONTROLS) + "]"
 
 
 def json_lists(column) -> pa.Array:
@@ -60,9 +61,10 @@ def json_lists(column) -> pa.Array:
         some = items.filter(needs)
         for raw, escaped in _JSON_ESCAPES:
             some = pc.replace_substring(some, raw, escaped)
-        for ch in _OTHER_CONTROLS:
-            if pc.any(pc.match_substring(some, ch)).as_py():
-                some = pc.replace_substring(some, ch, f"\\u{ord(ch):04x}")
+        if pc.any(pc.match_substring_regex(some, _OTHER_CONTROLS_CLASS)).as_py():  # (rare)
+            for ch in _OTHER_CONTROLS:
+                if pc.any(pc.match_substring(some, ch)).as_py():
+                    some = pc.replace_substring(some, ch, f"\\u{ord(ch):04x}")
         text = pc.replace_with_mask(items, needs, some)
     quoted = pc.if_else(pc.is_null(items), "null", pc.binary_join_element_wise('"', text, '"', ""))
     # (The lists are put together again without their nulls, which a slice cannot carry

@@ -83,8 +83,9 @@ def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = Tru
     """[(kind, value, start, end)] of text[start:end], without blanks and comments. Kinds: nl, punct, str, word,
     subst, other, cut, run. A str's value is its text; `cut` marks a string cut off at the end
     of its line; `run` is a run of whole lines that each hold one list item (a triple-quoted
-    regex and a comma: most lines of a config), its value the items as Scalars whose start and
-    end are those of their line (a string token's are those of the string).
+    regex and a comma: most lines of a config), its value the items' strings (plain str, no
+    Scalar: a list holds them as they are), its start and end those of its lines, newlines
+    included.
 
     No token spans a line (strings never do in these configs), so the text is read line by line:
     item lines are recognised with plain string operations, which is several times faster than
@@ -103,7 +104,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = Tru
             if runs and stop < size:
                 if run is None:
                     run, run_start = [], pos
-                run.append(Scalar(known, pos, False, stop))
+                run.append(known)
                 pos = stop + 1
                 continue
             known = _line_tokens(line)
@@ -279,11 +280,11 @@ class Reader:
             if kind == "run":
                 # List items where entries belong (their `[` was lost): each line is text that
                 # is not `key = value`, kept as junk from its string to its end, as _junk would.
-                text = self.text
-                for item in val:
-                    line = text[item.start:item.end]
+                at = start
+                for line, _item in zip(self.text[start:end].split("\n"), val):
                     lead = len(line) - len(line.lstrip(_BLANK_CHARS))
-                    self.junk.append((item.start + lead, line.strip(_BLANK_CHARS)))
+                    self.junk.append((at + lead, line.strip(_BLANK_CHARS)))
+                    at += len(line) + 1
                 self.i = i + 1
                 continue
             if kind == "punct" and val in "}]":
@@ -483,7 +484,9 @@ def _strings(value) -> tuple[list, bool]:
     if isinstance(value, Lst):
         out: list = []
         for item in value:
-            if type(item) is Scalar:
+            if type(item) is str:  # an item of a run of item lines
+                out.append(item)
+            elif type(item) is Scalar:
                 out.append(item.text)
             else:
                 out.extend(_strings(item)[0])
@@ -606,8 +609,13 @@ def page_key(path: str) -> str | None:
     return None
 
 
+# (`\w` is a letter or digit as str.isalnum() says, or `_`.)
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _squash(name: str) -> str:
-    return "".join(c for c in name.lower() if c.isalnum())
+    """The letters and digits of a name, lower-cased."""
+    return _NOT_ALNUM.sub("", name.lower())
 
 
 def _keyed(text: str, top: Obj, objects: list, key: str) -> list:
