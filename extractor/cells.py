@@ -204,7 +204,10 @@ def ttps(cell: list):
     for line in lines(cell):
         # (Text pieces are joined as written: the parser may cut `[T1110]` into three. A tag
         # between them reads as a space.)
-        text = clean("".join(tok if type(tok) is str else tok[2] if tok[0] == "a" else " " for tok in line))
+        if len(line) == 1 and type(line[0]) is str:  # (most lines: one piece of text)
+            text = clean(line[0])
+        else:
+            text = clean("".join([tok if type(tok) is str else tok[2] if tok[0] == "a" else " " for tok in line]))
         if not text:
             continue
         for item in _TTP_SEPARATOR.split(text) if _AN_ID.search(text, 1) else (text,):

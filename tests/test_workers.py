@@ -123,3 +123,33 @@ def test_convert_leaves_the_garbage_collector_as_it_found_it(tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_reading_pages_leaves_no_cyclic_garbage(corpus_tree):
+    """Workers run without the cyclic collector (convert._worker_init): whatever reading a
+    page makes must be freed by reference counting alone. Checked on real pages of every
+    kind, and on the samples."""
+    import gc
+    from pathlib import Path
+
+    from extractor.sources import list_folder
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    items = []
+    for root in (corpus_tree("cim2-2026.6.1"), samples):
+        files = list_folder(str(root)).files
+        # every 20th page: all kinds, a few hundred pages
+        items += [(rel, full, 1 << 24, None) for rel, full in files[:: 20 if root != samples else 1]]
+    kinds = {r.kind for chunk in [convert._chunk_files(items)] for r in chunk.pages}
+    assert {"data_source", "rules_models", "parser_config", "use_case"} <= kinds
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        convert._chunk_files(items)  # (a second time: rows and lines remembered the first)
+        for n in range(1, 4):
+            convert._chunk_files(items[n::4])
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
