@@ -18,7 +18,13 @@ import socket
 
 import pyarrow as pa
 
+from .errors import ExtractorError
+
 from multiprocessing import reduction
+
+class TransferFailed(ExtractorError):
+    """A worker's tables could not be received (not a worker that died: that is WorkerDied)."""
+
 
 _ALIGN = 64  # each table's stream starts on a 64-byte boundary, as Arrow likes its buffers
 _CAN_MAP = hasattr(reduction, "sendfds") and hasattr(os, "memfd_create") and hasattr(os, "preadv")
@@ -81,12 +87,13 @@ def send_result(conn, message) -> None:
         conn.send(message)
         return
     packed = chunk.tables = pack(chunk.tables)
-    conn.send(message)
-    if packed.fd is not None:
-        try:
+    try:
+        conn.send(message)
+        if packed.fd is not None:
             with socket.socket(fileno=os.dup(conn.fileno())) as sock:
                 reduction.sendfds(sock, [packed.fd])
-        finally:
+    finally:
+        if packed.fd is not None:
             os.close(packed.fd)
             packed.fd = None
 
@@ -100,11 +107,14 @@ def receive_result(conn):
     if packed.tables is not None:
         chunk.tables = packed.tables
         return number, chunk
+    # (A worker gone between the two sends is an EOFError here, as for any result.)
     try:
         with socket.socket(fileno=os.dup(conn.fileno())) as sock:
             fds = reduction.recvfds(sock, 1)
-    except RuntimeError as exc:  # no descriptor came: the worker died between the two sends
-        raise EOFError(str(exc)) from None
+    except RuntimeError as exc:  # the byte came without its descriptor: this process could
+        # not take one more open file
+        raise TransferFailed(f"could not receive a worker's tables ({exc}); is the limit of open "
+                             "files (ulimit -n) very low?") from None
     try:
         data = _read_all(fds[0])
     finally:
