@@ -338,7 +338,7 @@ _END_ROW = {"End": "TableRow"}
 
 def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
     """The page's document. `remember`: keep its long body rows that start a line (see
-    _remembered), but for those on the `blanked` lines."""
+    _remembered). Rows on the `blanked` lines are passed over: _remembered gives them cells."""
     doc = Doc()
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
@@ -476,7 +476,7 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
                 if remember and data[row_start] == 124 and (not row_start or data[row_start - 1] == 10):
                     end = data.find(b"\n", row_start)
                     key = data[row_start:end if end >= 0 else len(data)]
-                    if len(key) >= _ROW_MIN and row.line not in blanked:
+                    if len(key) >= _ROW_MIN:  # (blanked rows never get here: passed over above)
                         row.key = key
                         _remember(key, (len(table.header), row.cells, row.missing, row.extra))
             elif val == "TableHead":
