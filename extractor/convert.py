@@ -8,7 +8,6 @@ import functools
 import os
 import signal
 import sys
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -111,9 +110,10 @@ def _workers(jobs: int, work, tasks: list) -> Workers:
 
 
 # pyarrow imports pandas on its first conversion of Python values (`pa.array`), to ask whether
-# they are pandas objects: a third of a second. A worker never has any, so it is told there is
-# no pandas (below); the main process, which may well use pandas after a conversion, imports it
-# on a thread while the workers run, instead of before they start.
+# they are pandas objects: 0.4 s of CPU. A worker never has any, so it is told there is no
+# pandas (below). The main process, which may well be a notebook that uses pandas later, is
+# never told so: the few arrays it builds during a conversion are laid out by arrays.py, which
+# asks pyarrow nothing.
 
 class _NoPandas:
     """An import finder that says pandas is not there (sys.meta_path protocol)."""
@@ -140,22 +140,6 @@ def _without_pandas() -> None:
         sys.meta_path.remove(_NoPandas)  # type: ignore[arg-type]
 
 
-@contextlib.contextmanager
-def _pandas_aside():
-    """Import pandas (through pyarrow, as pa.array would) on a thread, for as long as the
-    block runs. Only ever started after the workers are forked: a fork must not copy a
-    process in the middle of an import."""
-    if "pandas" in sys.modules:
-        yield
-        return
-    thread = threading.Thread(target=pa.array, args=([], pa.string()), name="import-pandas", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join()
-
-
 def run_all(work, items: list, jobs: int | None,
             progress: Callable[[int, int], None] | None = None) -> list:
     """work(item) for every item, over worker processes; results in the order of `items`."""
@@ -167,7 +151,7 @@ def run_all(work, items: list, jobs: int | None,
     chunks = [items[i:i + per_task] for i in range(0, total, per_task)]
     results: list = [None] * len(chunks)
     done = 0
-    with _workers(jobs, functools.partial(_each, work), chunks) as workers, _pandas_aside():
+    with _workers(jobs, functools.partial(_each, work), chunks) as workers:
         for number, result in workers.results():
             results[number] = result
             done += len(result)
@@ -195,7 +179,7 @@ def run_batches(work, items: list, costs: list, jobs: int | None,
     order = sorted(range(len(batches)), key=lambda b: -batches[b][1])
     results: list = [None] * len(batches)
     done = 0
-    with _workers(jobs, work, [batches[b][0] for b in order]) as workers, _pandas_aside():
+    with _workers(jobs, work, [batches[b][0] for b in order]) as workers:
         for n, result in workers.results():
             b = order[n]
             results[b] = result

@@ -13,6 +13,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import strings
 from .issues import issue
 
 _NUMBERED = re.compile(r"^\d+_(?P<base>.+)$")
@@ -61,13 +62,13 @@ def patch_products(table: pa.Table, parents: dict) -> pa.Table:
             or "source_path" not in table.column_names:
         return table
     paths = list(parents)
-    where = pc.index_in(table["source_path"], value_set=pa.array(paths, pa.string()))
+    where = pc.index_in(table["source_path"], value_set=strings(paths))
     if where.null_count == len(where):
         return table
     found = pc.is_valid(where)
     for col, values in (("vendor", [parents[p].vendor for p in paths]),
                         ("product", [parents[p].product for p in paths])):
-        patched = pc.if_else(found, pc.take(pa.array(values, pa.string()), where), table[col])
+        patched = pc.if_else(found, pc.take(strings(values), where), table[col])
         table = table.set_column(table.column_names.index(col), col, patched)
     return table
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
-from . import schema
+from . import arrays, schema
 from .fold import patch_products, resolve_parents
 
 # Row tables: every page table but the two built from page descriptions.
@@ -72,7 +72,7 @@ def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list
     tables = {}
     for name in ROW_TABLES:
         parts = [c.tables[name] for c in chunks if name in c.tables]
-        body = pa.concat_tables(parts) if parts else body_schema(name).empty_table()
+        body = pa.concat_tables(parts) if parts else arrays.empty_table(body_schema(name))
         tables[name] = patch_products(body, parents)
     page_rows, issue_rows = [], []
     for p in pages:
@@ -85,11 +85,19 @@ def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list
     issue_rows.extend(fold_issues)
     issue_rows.extend(extra_issues)
     issue_rows.sort(key=lambda i: (i[0], i[1] or 0, i[3], i[4]))
-    tables["pages"] = rows_to_table("pages", page_rows)
-    tables["issues"] = rows_to_table("issues", issue_rows)
+    # (Built by arrays.py, which does not make pyarrow import pandas here: see there.)
+    tables["pages"] = _main_rows_to_table("pages", page_rows)
+    tables["issues"] = _main_rows_to_table("issues", issue_rows)
     out = {}
     for name in schema.PAGE_TABLES:
         body = tables[name]
-        out[name] = body.add_column(0, schema.schema(name).field(0),
-                                    pa.array([release] * body.num_rows, pa.string()))
+        out[name] = body.add_column(0, schema.schema(name).field(0), arrays.repeated(release, body.num_rows))
     return out, pages
+
+
+def _main_rows_to_table(name: str, rows: list) -> pa.Table:
+    sch = body_schema(name)
+    if not rows:
+        return arrays.empty_table(sch)
+    return pa.Table.from_arrays([arrays.column(list(values), f.type) for f, values in zip(sch, zip(*rows))],
+                                schema=sch)

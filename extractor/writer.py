@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from . import arrays
 from .errors import OutputNotWritable
 
 MANIFEST = "manifest.json"
@@ -48,6 +49,12 @@ _OTHER_CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\n\r\t\b\f"]
 _OTHER_CONTROLS_CLASS = "[" + "".join(f"\\x{ord(ch):02x}" for ch in _OTHER_CONTROLS) + "]"
 
 
+# The scalars json_lists gives compute functions, made without pyarrow's pandas probe
+# (arrays.py says why).
+_S = {text: arrays.string_scalar(text) for text in ("null", '"', "", ", ", "[", "]", None)}
+_FALSE = arrays.bool_scalar(False)
+
+
 def json_lists(column) -> pa.Array:
     """A list<string> column as the text json.dumps(value, ensure_ascii=False) gives each list
     (null for a null list), computed by Arrow over the whole column: thousands of cells, which
@@ -56,7 +63,7 @@ def json_lists(column) -> pa.Array:
     items = lists.values
     text = items
     # Only the few items with something to escape go through the escaping passes.
-    needs = pc.fill_null(pc.match_substring_regex(items, '[\\\\"\\x00-\\x1f]'), False)
+    needs = pc.fill_null(pc.match_substring_regex(items, '[\\\\"\\x00-\\x1f]'), _FALSE)
     if len(items) and pc.any(needs).as_py():
         some = items.filter(needs)
         for raw, escaped in _JSON_ESCAPES:
@@ -66,12 +73,11 @@ def json_lists(column) -> pa.Array:
                 if pc.any(pc.match_substring(some, ch)).as_py():
                     some = pc.replace_substring(some, ch, f"\\u{ord(ch):04x}")
         text = pc.replace_with_mask(items, needs, some)
-    quoted = pc.if_else(pc.is_null(items), "null", pc.binary_join_element_wise('"', text, '"', ""))
+    quoted = pc.if_else(pc.is_null(items), _S["null"], pc.binary_join_element_wise(_S['"'], text, _S['"'], _S[""]))
     # (The lists are put together again without their nulls, which a slice cannot carry
     # here, and the null lists put back at the end.)
-    joined = pc.binary_join(pa.ListArray.from_arrays(lists.offsets, quoted), ", ")
-    return pc.if_else(lists.is_null(), pa.scalar(None, pa.string()),
-                      pc.binary_join_element_wise("[", joined, "]", ""))
+    joined = pc.binary_join(pa.ListArray.from_arrays(lists.offsets, quoted), _S[", "])
+    return pc.if_else(lists.is_null(), _S[None], pc.binary_join_element_wise(_S["["], joined, _S["]"], _S[""]))
 
 
 def manifest_kind(out: str) -> str | None:

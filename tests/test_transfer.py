@@ -2,6 +2,7 @@
 (workers.Workers): the tables that arrive are the tables sent, whichever way they travel."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -67,7 +68,40 @@ def test_tables_through_a_memfd_arrive_as_sent_and_leave_no_descriptor_open():
     assert number == 5
     assert chunk.pages[0].path == "Ps/pC_a.md"
     _assert_same_tables(chunk.tables, _tables())
-    assert _open_fds() == before  # both the sender's and the receiver's copies are closed
+    # The tables are read in place: their mapping holds one descriptor while they live...
+    assert _open_fds() == before + 1
+    assert transfer._MAPPED[0] == 1
+    del chunk
+    gc.collect()
+    # ...and nothing once they are gone (the sender's copy was closed when it was sent).
+    assert _open_fds() == before
+    assert transfer._MAPPED[0] == 0
+
+
+@linux_only
+def test_past_the_budget_of_mappings_the_tables_are_read_into_memory(monkeypatch):
+    monkeypatch.setattr(transfer, "_map_budget", lambda: 1)
+    before = _open_fds()
+    first = _round_trip(_chunk())[1]
+    second = _round_trip(_chunk())[1]
+    assert _open_fds() == before + 1  # only the first is mapped
+    _assert_same_tables(second.tables, _tables())
+    _assert_same_tables(first.tables, _tables())
+    del first, second
+    gc.collect()
+    assert _open_fds() == before and transfer._MAPPED[0] == 0
+
+
+@linux_only
+def test_a_mapping_that_cannot_be_made_falls_back_to_reading(monkeypatch):
+    def no_mapping(*_a, **_k):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(transfer.mmap, "mmap", no_mapping)
+    before = _open_fds()
+    _, chunk = _round_trip(_chunk())
+    _assert_same_tables(chunk.tables, _tables())
+    assert _open_fds() == before and transfer._MAPPED[0] == 0
 
 
 @linux_only
