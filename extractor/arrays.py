@@ -20,13 +20,21 @@ _INT32_MAX = 2**31 - 1
 def strings(values: list) -> pa.Array:
     """pa.array(values, pa.string()) for values that are str or None."""
     n = len(values)
-    encoded = [b"" if v is None else v.encode("utf-8") for v in values]
-    lengths = np.fromiter(map(len, encoded), np.int64, n)
+    nulls = values.count(None)
+    present = [v for v in values if v is not None] if nulls else values
+    encoded = list(map(str.encode, present))  # (UTF-8, strict: a lone surrogate raises)
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    valid = None
+    if nulls:
+        mask = _present(values)
+        valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
+        full = np.zeros(n, np.int64)
+        full[mask] = lengths
+        lengths = full
     if int(lengths.sum()) > _INT32_MAX:  # past what one string array holds: pyarrow chunks it
         return pa.array(values, pa.string())
     offsets = np.zeros(n + 1, np.int32)
     np.cumsum(lengths, out=offsets[1:], dtype=np.int32)
-    valid, nulls = _validity(values)
     return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
                                  null_count=nulls)
 
@@ -43,9 +51,10 @@ def repeated(value: str, n: int) -> pa.Array:
 def integers(values: list, type_: pa.DataType) -> pa.Array:
     """pa.array(values, type_) for an integer type and values that are int or None."""
     n = len(values)
+    nulls = values.count(None)
     dtype = np.dtype(f"{'u' if pa.types.is_unsigned_integer(type_) else 'i'}{type_.byte_width}")
-    data = np.fromiter((0 if v is None else v for v in values), dtype, n)
-    valid, nulls = _validity(values)
+    data = np.fromiter((0 if v is None else v for v in values) if nulls else values, dtype, n)
+    valid = pa.py_buffer(np.packbits(_present(values), bitorder="little")) if nulls else None
     return pa.Array.from_buffers(type_, n, [valid, pa.py_buffer(data)], null_count=nulls)
 
 
@@ -73,10 +82,6 @@ def empty_table(sch: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays([pa.nulls(0, f.type) for f in sch], schema=sch)
 
 
-def _validity(values: list) -> tuple:
-    """(validity bitmap, or None when nothing is null; the number of nulls)."""
-    present = np.fromiter((v is not None for v in values), np.bool_, len(values))
-    nulls = len(values) - int(present.sum())
-    if not nulls:
-        return None, 0
-    return pa.py_buffer(np.packbits(present, bitorder="little")), nulls
+def _present(values: list):
+    """A boolean numpy array: which values are not None."""
+    return np.not_equal(np.array(values, dtype=object), None)

@@ -59,7 +59,7 @@ def extract_bytes(path: str, data: bytes, modules: frozenset | None = None) -> P
 
 def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None:
     path = result.path
-    if not data.strip():
+    if not data or data.isspace():
         result.issues.append(issue(path, None, "empty-page", "the page is empty"))
         return
     if b"\x00" in data[:8192]:
@@ -126,8 +126,9 @@ def _pipe_lines(data: bytes, doc, skip: set):
     line, counted = 1, 0
     gap = 0
     for first, last in sorted(doc.spans) + [(len(data), len(data))]:
-        # (`^` matches only at a real line start, also when the search starts at `gap`.)
-        for m in _PIPE_LINE.finditer(data, gap, first) if first > gap else ():
+        # (`^` matches only at a real line start, also when the search starts at `gap`. Most
+        # gaps hold no pipe at all, which a plain find tells far faster than the pattern.)
+        for m in _PIPE_LINE.finditer(data, gap, first) if data.find(b"|", gap, first) >= 0 else ():
             pos = m.start()
             line += data.count(b"\n", counted, pos)
             counted = pos
