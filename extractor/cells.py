@@ -14,11 +14,14 @@ _ARROW = "↳"
 _LEGACY = re.compile(r"^(?P<type>.*?)\s*(?:\((?P<legacy>[^()]*)\)|\[(?P<bracketed>[^\[\]]*)\])$")
 # A technique or tactic: `T1078 - Valid Accounts` (or `:`, `–`, `—` after the id), the id
 # alone, or the other way round, `Valid Accounts (T1078)`. A sub-technique's dot may be
-# written as a slash (`T1098/002`): the id is recorded with the dot.
+# written as a slash (`T1098/002`): the id is recorded with the dot. A name written before its
+# id may hold words in parentheses (`Account Manipulation (Additional Cloud Credentials)
+# (T1098.001)`), never an id in them: two ids in one item are two items run together.
 _TTP_ID = r"TA?\d{4}(?:[./]\d{3})?"
 _TTP = re.compile(r"^(?P<id>" + _TTP_ID + r")\s*[-–—:]\s*(?P<name>.*)$")
 _TTP_BARE = re.compile(r"^(?P<id>" + _TTP_ID + r")$")
-_TTP_AFTER = re.compile(r"^(?P<name>[^()\[\]]*?)\s*[(\[](?P<id>" + _TTP_ID + r")[)\]]$")
+_TTP_AFTER = re.compile(r"^(?P<name>(?:[^()\[\]]|\((?!TA?\d{4})[^()\[\]]*\))*?)\s*[(\[](?P<id>" + _TTP_ID
+                        + r")[)\]]$")
 _TTP_ID_START = re.compile(r"^TA?\d{4}")
 _TECHNIQUE_URL = re.compile(r"/techniques/(?P<id>T\d{4})(?:[/.](?P<sub>\d{3}))?/?(?:[#?].*)?$")
 # `12 Rules`, and the other way round `Rules: 12`
@@ -29,8 +32,11 @@ _COUNT = re.compile(r"(?P<n>\d[\d,]*)\s*(?P<what>rules?|models?)\b"
 # of their own), and before an id followed by its dash (`T1110 - `). Only lines that hold a
 # second id are tried.
 _AN_ID = re.compile(r"TA?\d{4}")
+# Items side by side: a comma or semicolon before an id, or after an id in brackets, or before
+# an item that ends with its id in brackets (`T1078 - Valid Accounts; Phishing (T1566)`).
 _TTP_SEPARATOR = re.compile(r"\s*[,;]\s*(?=" + _TTP_ID + r"\b)|\s+(?=" + _TTP_ID + r"\s*[-–—]\s)"
-                            r"|(?<=[)\]])\s*[,;]\s*")
+                            r"|(?<=[)\]])\s*[,;]\s*"
+                            r"|\s*[,;]\s*(?=[^,;]*[(\[]" + _TTP_ID + r"[)\]]\s*(?:[,;]|$))")
 _INT = re.compile(r"^\d[\d,]*$")
 
 

@@ -142,6 +142,9 @@ def _pipe_lines(data: bytes, doc, skip: set):
 # takes it for no delimiter row, so the table above it is no table; cmark-gfm (GitHub) reads
 # it as one. Its tabs are read as spaces. (A tab before the row would make it indented code.)
 _TABBED_DELIMITER = re.compile(_QUOTED + rb"(?=[^\n]*\t)" + _DELIMITER_ROW)
+# The same without its leading pipe (`---\t|---`), which only a header line above can make a
+# delimiter row: looked for under each line that starts with a pipe.
+_TABBED_BARE_DELIMITER = re.compile(_QUOTED + rb"(?=[^\n]*\t)[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t\r]*$")
 
 
 def _tabbed_delimiters(data: bytes, doc) -> dict:
@@ -152,6 +155,11 @@ def _tabbed_delimiters(data: bytes, doc) -> dict:
         m = _TABBED_DELIMITER.match(data, pos, end)
         if m:
             found[line] = m.span()
+            continue
+        below = data.find(b"\n", end + 1)
+        m = _TABBED_BARE_DELIMITER.match(data, end + 1, len(data) if below < 0 else below)
+        if m:
+            found[line + 1] = m.span()
     return found
 
 

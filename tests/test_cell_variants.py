@@ -87,6 +87,23 @@ def test_ttp_spellings_of_other_generators():
         "T1098.002", "TA0002", "T1078", None, None]
 
 
+def test_ttp_names_with_words_in_parentheses_before_the_id():
+    # ATT&CK's own names hold parentheses; written before the id, beside other items.
+    md = ("Account Manipulation (Additional Cloud Credentials) (T1098.001)<br>"
+          "Phishing (Spearphishing Link) (T1566.002), T1078 - Valid Accounts; Valid Accounts (Cloud Accounts) [T1078.004]")
+    assert cells.ttps(cell(md)) == ([
+        ("T1098.001", "Account Manipulation (Additional Cloud Credentials)"),
+        ("T1566.002", "Phishing (Spearphishing Link)"), ("T1078", "Valid Accounts"),
+        ("T1078.004", "Valid Accounts (Cloud Accounts)"),
+    ], [])
+
+
+def test_two_ids_run_together_in_one_item_are_reported_not_guessed():
+    # No separator between them: which words name which id is not known.
+    assert cells.ttps(cell("Phishing (T1566) Brute Force (T1110)")) == (
+        [], ["TTP item 'Phishing (T1566) Brute Force (T1110)' is not `T#### - name`"])
+
+
 def test_rule_and_model_items_after_typed_marks():
     md = ("<b>Valid Accounts (T1078)</b><br>- <b>R-ONE</b>: first<br>-> <b>R-TWO</b>: second<br>"
           "* <b>R-3</b>: third<br><br>- T1110/001 - Password Guessing<br>=> <b>R-4</b>: fourth - with a dash"

@@ -229,6 +229,16 @@ def test_a_delimiter_row_with_tabs():
     rows, found = _read("# T\n\n| Old Parser Name | New-Scale Parser Name |\n|---\t|\t---|\n| old-a | new-a |\n")
     assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 5)]
     assert found == [(4, "tab-in-delimiter")]
+    # without its leading pipe (a delimiter row GitHub reads too), and in a block quote
+    rows, found = _read("# T\n\n| Old Parser Name | New-Scale Parser Name |\n---\t| ---\n| old-a | new-a |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 5)]
+    assert found == [(4, "tab-in-delimiter")]
+    rows, found = _read("# T\n\n> | Old Parser Name | New-Scale Parser Name |\n> :--\t|\t--:\n> | old-a | new-a |\n")
+    assert [r[:2] + r[3:] for r in rows] == [("old-a", "new-a", 5)]
+    assert found == [(4, "tab-in-delimiter")]
+    # a line with a tab and a pipe that is no delimiter row changes nothing
+    rows, found = _read("# T\n\n| old-a | new-a |\nnot\t| a delimiter row\n")
+    assert rows == [] and found == [(3, "rows-outside-table")]
     from extractor import markdown
     from extractor.extract import extract_bytes
 
