@@ -153,3 +153,43 @@ def test_reading_pages_leaves_no_cyclic_garbage(corpus_tree):
     finally:
         if was:
             gc.enable()
+
+
+def test_reading_pages_from_git_leaves_no_cyclic_garbage(corpus_tree, tmp_path):
+    """The same, for pages read from git's object database (one `git cat-file` per worker)."""
+    import gc
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from extractor import gitsource
+    from extractor.sources import list_folder
+
+    repo = tmp_path / "repo"
+    for root, step in ((corpus_tree("cim2-2026.6.1"), 20), (Path(__file__).resolve().parent.parent / "samples", 1)):
+        for rel, full in list_folder(str(root)).files[::step]:
+            dest = repo / root.name / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(full, dest)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "pages"], check=True)
+    listing = gitsource.list_tree(str(repo), "HEAD")
+    items = [(path, oid, size, str(repo), 1 << 24, None) for path, oid, size in listing.files]
+    try:
+        kinds = {r.kind for r in convert._chunk_blobs(items).pages}
+        assert {"data_source", "rules_models", "parser_config", "use_case"} <= kinds
+        gc.collect()
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            convert._chunk_blobs(items)
+            for n in range(1, 4):
+                convert._chunk_blobs(items[n::4])
+            assert gc.collect() == 0
+        finally:
+            if was:
+                gc.enable()
+    finally:
+        convert._close_readers()
