@@ -1,20 +1,69 @@
-"""Arrow arrays of strings and integers made from Python lists, for the main process.
+"""Arrow arrays made from Python lists without making pyarrow import pandas.
 
 `pa.array(a_list)` first asks whether the list is a pandas object, and to answer, pyarrow
-imports pandas: 0.4 s of CPU, which a conversion spends while its two workers need both
-cores, and for nothing (a conversion never uses pandas). The workers are simply told pandas
-is absent (convert._without_pandas), but the main process may be a user's notebook, where
-that answer would be wrong later on. So the few arrays the main process builds (the `pages`
-and `issues` tables, the release column, the products of continuation pages) are laid out
-here from their buffers, which asks pyarrow nothing. Values are exactly those pa.array
-takes for these types, and the errors the same (a lone surrogate: UnicodeEncodeError).
+imports pandas: 0.4 s of CPU, spent for nothing (a conversion never uses pandas), while the
+workers need both cores, or before the first record of a small tree is out. A worker process
+is simply told pandas is absent (refuse_pandas, below, called as it starts).
+The main process may be a user's notebook, where that answer would be wrong later on, so its
+arrays are laid out here from their buffers, which asks pyarrow nothing. That is 3-6 times
+slower than pyarrow's own converter for large columns: past a budget of values in one process,
+the import is paid once and pa.array used, as it is wherever pandas is already loaded.
+Values are exactly those pa.array takes for these types, and the errors the same (a lone
+surrogate: UnicodeEncodeError).
 """
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pyarrow as pa
 
 _INT32_MAX = 2**31 - 1
+_BUDGET = 500_000  # values laid out from buffers in one process (a release's pages and
+# issues are about 100,000)
+_state = {"laid_out": 0, "refused": False}
+
+
+def refuse_pandas() -> None:
+    """Only in a worker process: have pyarrow's quiet pandas check answer "not installed".
+    pyarrow keeps that answer for the checks `pa.array` makes, and tries again wherever pandas
+    is required. Should pyarrow ever behave otherwise, the process merely imports pandas."""
+    if "pandas" not in sys.modules:  # (forked from a process that has it: nothing to save)
+        sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]
+        try:
+            pa.array([], pa.string())
+        except Exception:  # pragma: no cover - a pyarrow that does not take the refusal quietly
+            pass
+        finally:
+            sys.meta_path.remove(_NoPandas)  # type: ignore[arg-type]
+    _state["refused"] = True
+
+
+class _NoPandas:
+    """An import finder that says pandas is not there (sys.meta_path protocol)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not imported in a worker process")
+        return None
+
+
+def column(values: list, type_: pa.DataType) -> pa.Array:
+    """pa.array(values, type_), by pyarrow's converter where that costs no pandas import, else
+    from buffers (strings, integers, lists of strings)."""
+    if _state["refused"] or "pandas" in sys.modules or _state["laid_out"] > _BUDGET:
+        return pa.array(values, type_)
+    if pa.types.is_string(type_):
+        array = strings(values)
+    elif pa.types.is_integer(type_):
+        array = integers(values, type_)
+    elif pa.types.is_list(type_) and pa.types.is_string(type_.value_type):
+        array = string_lists(values, type_)
+    else:
+        return pa.array(values, type_)
+    _state["laid_out"] += len(values)
+    return array
 
 
 def strings(values: list) -> pa.Array:
@@ -58,14 +107,24 @@ def integers(values: list, type_: pa.DataType) -> pa.Array:
     return pa.Array.from_buffers(type_, n, [valid, pa.py_buffer(data)], null_count=nulls)
 
 
-def column(values: list, type_: pa.DataType) -> pa.Array:
-    """One column of the given type: strings and integers from their buffers, anything else
-    by pa.array."""
-    if pa.types.is_string(type_):
-        return strings(values)
-    if pa.types.is_integer(type_):
-        return integers(values, type_)
-    return pa.array(values, type_)
+def string_lists(values: list, type_: pa.DataType) -> pa.Array:
+    """pa.array(values, type_) for a list<string> type and values that are lists of str, or
+    None."""
+    n = len(values)
+    nulls = values.count(None)
+    lists = [v for v in values if v is not None] if nulls else values
+    lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+    valid = None
+    if nulls:
+        mask = _present(values)
+        valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
+        full = np.zeros(n, np.int64)
+        full[mask] = lengths
+        lengths = full
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:], dtype=np.int32)
+    items = strings([item for lst in lists for item in lst])
+    return pa.Array.from_buffers(type_, n, [valid, pa.py_buffer(offsets)], null_count=nulls, children=[items])
 
 
 def string_scalar(value: str | None) -> pa.Scalar:
@@ -84,4 +143,4 @@ def empty_table(sch: pa.Schema) -> pa.Table:
 
 def _present(values: list):
     """A boolean numpy array: which values are not None."""
-    return np.not_equal(np.array(values, dtype=object), None)
+    return np.fromiter((v is not None for v in values), np.bool_, len(values))

@@ -7,13 +7,10 @@ import gc
 import functools
 import os
 import signal
-import sys
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-import pyarrow as pa
-
-from . import __version__, gitsource, pages, schema, tables, transfer, writer
+from . import __version__, arrays, gitsource, pages, schema, tables, transfer, writer
 from .errors import ExtractorError, SourceNotFound
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
 from .pages import PageResult
@@ -89,7 +86,7 @@ def _worker_init() -> None:
     # on real pages). The cyclic collector would only scan them (50 ms a pass over the young
     # objects, a few passes per worker), so it stays off in a worker, which lives for one
     # conversion.
-    _without_pandas()
+    arrays.refuse_pandas()  # (see arrays.py)
     gc.freeze()
     gc.disable()
     # Ctrl-C reaches the whole process group: the parent handles it and ends the workers.
@@ -107,37 +104,6 @@ def _worker_init() -> None:
 def _workers(jobs: int, work, tasks: list) -> Workers:
     # (Results holding tables, tables.Chunk, have them travel by transfer.py.)
     return Workers(jobs, work, tasks, _worker_init, transfer.send_result, transfer.receive_result)
-
-
-# pyarrow imports pandas on its first conversion of Python values (`pa.array`), to ask whether
-# they are pandas objects: 0.4 s of CPU. A worker never has any, so it is told there is no
-# pandas (below). The main process, which may well be a notebook that uses pandas later, is
-# never told so: the few arrays it builds during a conversion are laid out by arrays.py, which
-# asks pyarrow nothing.
-
-class _NoPandas:
-    """An import finder that says pandas is not there (sys.meta_path protocol)."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("pandas is not imported in a worker process")
-        return None
-
-
-def _without_pandas() -> None:
-    """In a worker: have pyarrow's lazy pandas check answer "not installed". pyarrow keeps
-    that answer for the quiet checks `pa.array` makes, and tries again where pandas is
-    required. Should pyarrow ever behave otherwise, the worker merely imports pandas."""
-    if "pandas" in sys.modules:  # (forked from a process that has it: nothing to save)
-        return
-    sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]
-    try:
-        pa.array([], pa.string())
-    except Exception:  # pragma: no cover - a pyarrow that does not take the refusal quietly
-        pass
-    finally:
-        sys.meta_path.remove(_NoPandas)  # type: ignore[arg-type]
 
 
 def run_all(work, items: list, jobs: int | None,

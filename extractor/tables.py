@@ -28,8 +28,8 @@ def body_schema(name: str) -> pa.Schema:
 def rows_to_table(name: str, rows: list) -> pa.Table:
     sch = body_schema(name)
     if not rows:
-        return sch.empty_table()
-    columns = [pa.array(values, f.type) for f, values in zip(sch, zip(*rows))]
+        return arrays.empty_table(sch)
+    columns = [arrays.column(list(values), f.type) for f, values in zip(sch, zip(*rows))]
     return pa.Table.from_arrays(columns, schema=sch)
 
 
@@ -85,19 +85,10 @@ def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list
     issue_rows.extend(fold_issues)
     issue_rows.extend(extra_issues)
     issue_rows.sort(key=lambda i: (i[0], i[1] or 0, i[3], i[4]))
-    # (Built by arrays.py, which does not make pyarrow import pandas here: see there.)
-    tables["pages"] = _main_rows_to_table("pages", page_rows)
-    tables["issues"] = _main_rows_to_table("issues", issue_rows)
+    tables["pages"] = rows_to_table("pages", page_rows)
+    tables["issues"] = rows_to_table("issues", issue_rows)
     out = {}
     for name in schema.PAGE_TABLES:
         body = tables[name]
         out[name] = body.add_column(0, schema.schema(name).field(0), arrays.repeated(release, body.num_rows))
     return out, pages
-
-
-def _main_rows_to_table(name: str, rows: list) -> pa.Table:
-    sch = body_schema(name)
-    if not rows:
-        return arrays.empty_table(sch)
-    return pa.Table.from_arrays([arrays.column(list(values), f.type) for f, values in zip(sch, zip(*rows))],
-                                schema=sch)

@@ -42,6 +42,27 @@ def test_repeated_is_the_value_n_times(value, n):
     assert got.equals(pa.array([value] * n, pa.string()))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(_TEXT.filter(lambda v: v is not None), max_size=4)), max_size=20))
+def test_lists_of_strings_are_what_pa_array_makes(values):
+    type_ = pa.list_(pa.string())
+    got = arrays.string_lists(values, type_)
+    got.validate(full=True)
+    assert got.equals(pa.array(values, type_))
+
+
+def test_every_column_of_every_table_is_what_pa_array_makes(monkeypatch):
+    # One row of values (and one of nulls) per table, through column() on both of its paths.
+    samples = {pa.string(): ["é↳ x", None], pa.int32(): [7, None], pa.int64(): [2**40, None],
+               pa.list_(pa.string()): [["user", "src_ip"], None]}
+    for laid_out in (0, 10**9):  # from buffers; past the budget, by pa.array
+        monkeypatch.setitem(arrays._state, "laid_out", laid_out)
+        for name in schema.TABLES:
+            for field in schema.schema(name):
+                got = arrays.column(samples[field.type], field.type)
+                assert got.equals(pa.array(samples[field.type], field.type)), (name, field)
+
+
 def test_a_lone_surrogate_is_refused_as_pa_array_refuses_it():
     with pytest.raises(UnicodeEncodeError):
         pa.array(["a\udcff"], pa.string())
@@ -59,7 +80,7 @@ def test_scalars_and_empty_tables_match_pyarrows_own():
         assert arrays.empty_table(sch).equals(sch.empty_table())
 
 
-def test_a_conversion_on_workers_does_not_import_pandas_in_the_main_process(tmp_path):
+def test_a_conversion_does_not_import_pandas_in_the_main_process(tmp_path):
     """In a fresh interpreter (this test run has pandas loaded): a tree big enough for the
     worker processes (over 200 pages), made of copies of the bundled samples."""
     project = Path(__file__).resolve().parents[1]
@@ -70,9 +91,12 @@ def test_a_conversion_on_workers_does_not_import_pandas_in_the_main_process(tmp_
         "import sys, extractor\n"
         "summary = extractor.convert(sys.argv[1], sys.argv[2], jobs=2)\n"
         "print(sum(summary.pages.values()), 'pandas' in sys.modules)\n"
+        # a small tree is read in this process itself: neither
+        "summary = extractor.convert(sys.argv[3], sys.argv[2] + '-small', jobs=1)\n"
+        "print(sum(summary.pages.values()), 'pandas' in sys.modules)\n"
         "print(len(extractor.load(sys.argv[2])['pages']), 'pandas' in sys.modules)\n"
     )
-    run = subprocess.run([sys.executable, "-c", code, str(tree), str(tmp_path / "out")], cwd=project,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run([sys.executable, "-c", code, str(tree), str(tmp_path / "out"), str(project / "samples")],
+                         cwd=project, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["240", "False", "240", "True"]
+    assert run.stdout.split() == ["240", "False", "8", "False", "240", "True"]

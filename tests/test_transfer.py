@@ -202,7 +202,7 @@ def test_a_worker_that_dies_is_reported_not_waited_for():
 
 
 def test_a_worker_reads_pages_without_importing_pandas(tmp_path):
-    """Workers are told pyarrow has no pandas (convert._without_pandas): reading pages and
+    """Workers are told pyarrow has no pandas (arrays.refuse_pandas): reading pages and
     building their tables must not import it (0.3 s a worker). In a fresh interpreter, since
     the test run itself has pandas loaded."""
     import subprocess
@@ -214,12 +214,14 @@ def test_a_worker_reads_pages_without_importing_pandas(tmp_path):
         "convert = importlib.import_module('extractor.convert')\n"
         "from extractor.sources import list_folder\n"
         "assert 'pandas' not in sys.modules\n"
-        "convert._without_pandas()\n"
+        "from extractor import arrays\n"
+        "arrays.refuse_pandas()\n"
         "items = [(r, f, 1 << 24, None) for r, f in list_folder(sys.argv[1]).files]\n"
         "chunk = convert._chunk_files(items)\n"
         "assert chunk.tables and sum(t.num_rows for t in chunk.tables.values()) > 0\n"
-        "print('pandas' in sys.modules)\n"
         "import pyarrow as pa\n"
+        "pa.array(['its own converter, which asks about pandas'], pa.string())\n"
+        "print('pandas' in sys.modules)\n"
         "pa.table({'a': [1]}).to_pandas()\n"  # where pandas is required, it still comes
         "print('pandas' in sys.modules)\n"
     )
