@@ -68,24 +68,14 @@ def column(values: list, type_: pa.DataType) -> pa.Array:
 
 def strings(values: list) -> pa.Array:
     """pa.array(values, pa.string()) for values that are str or None."""
-    n = len(values)
     nulls = values.count(None)
     present = [v for v in values if v is not None] if nulls else values
     encoded = list(map(str.encode, present))  # (UTF-8, strict: a lone surrogate raises)
-    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-    valid = None
-    if nulls:
-        mask = _present(values)
-        valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
-        full = np.zeros(n, np.int64)
-        full[mask] = lengths
-        lengths = full
-    if int(lengths.sum()) > _INT32_MAX:  # past what one string array holds: pyarrow chunks it
+    valid, offsets = _layout(values, nulls, map(len, encoded))
+    if offsets is None:  # past what one string array holds: pyarrow chunks it
         return pa.array(values, pa.string())
-    offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(lengths, out=offsets[1:], dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
-                                 null_count=nulls)
+    return pa.Array.from_buffers(pa.string(), len(values),
+                                 [valid, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))], null_count=nulls)
 
 
 def repeated(value: str, n: int) -> pa.Array:
@@ -110,21 +100,32 @@ def integers(values: list, type_: pa.DataType) -> pa.Array:
 def string_lists(values: list, type_: pa.DataType) -> pa.Array:
     """pa.array(values, type_) for a list<string> type and values that are lists of str, or
     None."""
-    n = len(values)
     nulls = values.count(None)
     lists = [v for v in values if v is not None] if nulls else values
-    lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+    valid, offsets = _layout(values, nulls, map(len, lists))
+    if offsets is None:
+        return pa.array(values, type_)
+    items = strings([item for lst in lists for item in lst])
+    return pa.Array.from_buffers(type_, len(values), [valid, pa.py_buffer(offsets)], null_count=nulls,
+                                 children=[items])
+
+
+def _layout(values: list, nulls: int, sizes) -> tuple:
+    """(validity bitmap or None, int32 offsets) of values of variable size (strings, lists), or
+    offsets None past what one array holds. `sizes`: those of the values that are not None."""
+    lengths = np.fromiter(sizes, np.int64)
     valid = None
     if nulls:
-        mask = _present(values)
-        valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
-        full = np.zeros(n, np.int64)
-        full[mask] = lengths
+        present = _present(values)
+        valid = pa.py_buffer(np.packbits(present, bitorder="little"))
+        full = np.zeros(len(values), np.int64)
+        full[present] = lengths
         lengths = full
-    offsets = np.zeros(n + 1, np.int32)
+    if int(lengths.sum()) > _INT32_MAX:
+        return valid, None
+    offsets = np.zeros(len(values) + 1, np.int32)
     np.cumsum(lengths, out=offsets[1:], dtype=np.int32)
-    items = strings([item for lst in lists for item in lst])
-    return pa.Array.from_buffers(type_, n, [valid, pa.py_buffer(offsets)], null_count=nulls, children=[items])
+    return valid, offsets
 
 
 def string_scalar(value: str | None) -> pa.Scalar:

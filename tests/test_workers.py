@@ -125,11 +125,30 @@ def test_convert_leaves_the_garbage_collector_as_it_found_it(tmp_path):
         gc.enable()
 
 
+def _assert_no_cyclic_garbage(read_chunk, items: list) -> None:
+    """read_chunk(items) reads pages of every kind, and with the collector off reading them
+    again (rows and lines remembered the first time) and in other runs leaves nothing for it."""
+    import gc
+
+    kinds = {r.kind for r in read_chunk(items).pages}
+    assert {"data_source", "rules_models", "parser_config", "use_case"} <= kinds
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        read_chunk(items)
+        for n in range(1, 4):
+            read_chunk(items[n::4])
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
+
+
 def test_reading_pages_leaves_no_cyclic_garbage(corpus_tree):
     """Workers run without the cyclic collector (convert._worker_init): whatever reading a
     page makes must be freed by reference counting alone. Checked on real pages of every
     kind, and on the samples."""
-    import gc
     from pathlib import Path
 
     from extractor.sources import list_folder
@@ -140,24 +159,11 @@ def test_reading_pages_leaves_no_cyclic_garbage(corpus_tree):
         files = list_folder(str(root)).files
         # every 20th page: all kinds, a few hundred pages
         items += [(rel, full, 1 << 24, None) for rel, full in files[:: 20 if root != samples else 1]]
-    kinds = {r.kind for chunk in [convert._chunk_files(items)] for r in chunk.pages}
-    assert {"data_source", "rules_models", "parser_config", "use_case"} <= kinds
-    gc.collect()
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        convert._chunk_files(items)  # (a second time: rows and lines remembered the first)
-        for n in range(1, 4):
-            convert._chunk_files(items[n::4])
-        assert gc.collect() == 0
-    finally:
-        if was:
-            gc.enable()
+    _assert_no_cyclic_garbage(convert._chunk_files, items)
 
 
 def test_reading_pages_from_git_leaves_no_cyclic_garbage(corpus_tree, tmp_path):
     """The same, for pages read from git's object database (one `git cat-file` per worker)."""
-    import gc
     import shutil
     import subprocess
     from pathlib import Path
@@ -178,18 +184,6 @@ def test_reading_pages_from_git_leaves_no_cyclic_garbage(corpus_tree, tmp_path):
     listing = gitsource.list_tree(str(repo), "HEAD")
     items = [(path, oid, size, str(repo), 1 << 24, None) for path, oid, size in listing.files]
     try:
-        kinds = {r.kind for r in convert._chunk_blobs(items).pages}
-        assert {"data_source", "rules_models", "parser_config", "use_case"} <= kinds
-        gc.collect()
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            convert._chunk_blobs(items)
-            for n in range(1, 4):
-                convert._chunk_blobs(items[n::4])
-            assert gc.collect() == 0
-        finally:
-            if was:
-                gc.enable()
+        _assert_no_cyclic_garbage(convert._chunk_blobs, items)
     finally:
         convert._close_readers()
