@@ -661,8 +661,8 @@ def _parse_config(text: str, page_key: str | None = None) -> dict:
     if not parsers:
         return result
     p = parsers[0]
-    inside = _descendants(p, set())
-    if keyed is None:
+    if keyed is None and len(parsers) > 1:  # (most blocks hold one parser: nothing to compare)
+        inside = _descendants(p, set())
         result["others"] = [(o.start, _scalar(o.get("name"))) for o in parsers[1:] if id(o) not in inside
                             or _scalar(o.get("name")) != _scalar(p.get("name"))]
     templates, fields_from = _templates(p, reader.objects, top)
