@@ -49,10 +49,16 @@ class _NoPandas:
         return None
 
 
+def converts_freely() -> bool:
+    """Whether pa.array costs no pandas import here (refused in a worker, or pandas already
+    loaded), or the budget of values laid out from buffers is spent."""
+    return _state["refused"] or "pandas" in sys.modules or _state["laid_out"] > _BUDGET
+
+
 def column(values: list, type_: pa.DataType) -> pa.Array:
-    """pa.array(values, type_), by pyarrow's converter where that costs no pandas import, else
-    from buffers (strings, integers, lists of strings)."""
-    if _state["refused"] or "pandas" in sys.modules or _state["laid_out"] > _BUDGET:
+    """pa.array(values, type_), by pyarrow's converter where converts_freely(), else from
+    buffers (strings, integers, lists of strings)."""
+    if converts_freely():
         return pa.array(values, type_)
     if pa.types.is_string(type_):
         array = strings(values)

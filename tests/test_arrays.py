@@ -55,12 +55,35 @@ def test_every_column_of_every_table_is_what_pa_array_makes(monkeypatch):
     # One row of values (and one of nulls) per table, through column() on both of its paths.
     samples = {pa.string(): ["é↳ x", None], pa.int32(): [7, None], pa.int64(): [2**40, None],
                pa.list_(pa.string()): [["user", "src_ip"], None]}
-    for laid_out in (0, 10**9):  # from buffers; past the budget, by pa.array
-        monkeypatch.setitem(arrays._state, "laid_out", laid_out)
+    calls = []
+    monkeypatch.setattr(arrays, "strings", lambda values, real=arrays.strings: calls.append(1) or real(values))
+    for free in (False, True):  # from buffers; by pa.array
+        monkeypatch.setattr(arrays, "converts_freely", lambda free=free: free)
         for name in schema.TABLES:
             for field in schema.schema(name):
                 got = arrays.column(samples[field.type], field.type)
                 assert got.equals(pa.array(samples[field.type], field.type)), (name, field)
+        assert bool(calls) is not free  # (the buffers were used, or not)
+        calls.clear()
+
+
+def test_pa_array_is_used_where_it_costs_no_pandas_import(monkeypatch):
+    import types
+
+    monkeypatch.setattr(arrays, "sys", types.SimpleNamespace(modules={}))  # pandas not loaded
+    monkeypatch.setitem(arrays._state, "refused", False)
+    monkeypatch.setitem(arrays._state, "laid_out", 0)
+    assert not arrays.converts_freely()
+    arrays.column(["a", None, "b"], pa.string())
+    assert arrays._state["laid_out"] == 3
+    monkeypatch.setitem(arrays._state, "laid_out", arrays._BUDGET + 1)  # the budget spent
+    assert arrays.converts_freely()
+    monkeypatch.setitem(arrays._state, "laid_out", 0)
+    monkeypatch.setitem(arrays._state, "refused", True)  # a worker
+    assert arrays.converts_freely()
+    monkeypatch.setattr(arrays, "sys", types.SimpleNamespace(modules={"pandas": object()}))
+    monkeypatch.setitem(arrays._state, "refused", False)
+    assert arrays.converts_freely()
 
 
 def test_a_lone_surrogate_is_refused_as_pa_array_refuses_it():
