@@ -52,7 +52,7 @@ class _NoPandas:
 def converts_freely() -> bool:
     """Whether pa.array costs no pandas import here (refused in a worker, or pandas already
     loaded), or the budget of values laid out from buffers is spent."""
-    return _state["refused"] or "pandas" in sys.modules or _state["laid_out"] > _BUDGET
+    return bool(_state["refused"]) or "pandas" in sys.modules or _state["laid_out"] > _BUDGET
 
 
 def column(values: list, type_: pa.DataType) -> pa.Array:
