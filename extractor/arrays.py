@@ -14,6 +14,7 @@ surrogate: UnicodeEncodeError).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -55,7 +56,7 @@ def converts_freely() -> bool:
     return bool(_state["refused"]) or "pandas" in sys.modules or _state["laid_out"] > _BUDGET
 
 
-def column(values: list, type_: pa.DataType) -> pa.Array:
+def column(values: Sequence, type_: pa.DataType) -> pa.Array:
     """pa.array(values, type_), by pyarrow's converter where converts_freely(), else from
     buffers (strings, integers, lists of strings)."""
     if converts_freely():
@@ -72,7 +73,7 @@ def column(values: list, type_: pa.DataType) -> pa.Array:
     return array
 
 
-def strings(values: list) -> pa.Array:
+def strings(values: Sequence) -> pa.Array:
     """pa.array(values, pa.string()) for values that are str or None."""
     nulls = values.count(None)
     present = [v for v in values if v is not None] if nulls else values
@@ -93,7 +94,7 @@ def repeated(value: str, n: int) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
 
 
-def integers(values: list, type_: pa.DataType) -> pa.Array:
+def integers(values: Sequence, type_: pa.DataType) -> pa.Array:
     """pa.array(values, type_) for an integer type and values that are int or None."""
     n = len(values)
     nulls = values.count(None)
@@ -103,7 +104,7 @@ def integers(values: list, type_: pa.DataType) -> pa.Array:
     return pa.Array.from_buffers(type_, n, [valid, pa.py_buffer(data)], null_count=nulls)
 
 
-def string_lists(values: list, type_: pa.DataType) -> pa.Array:
+def string_lists(values: Sequence, type_: pa.DataType) -> pa.Array:
     """pa.array(values, type_) for a list<string> type and values that are lists of str, or
     None."""
     nulls = values.count(None)
@@ -116,7 +117,7 @@ def string_lists(values: list, type_: pa.DataType) -> pa.Array:
                                  children=[items])
 
 
-def _layout(values: list, nulls: int, sizes) -> tuple:
+def _layout(values: Sequence, nulls: int, sizes) -> tuple:
     """(validity bitmap or None, int32 offsets) of values of variable size (strings, lists), or
     offsets None past what one array holds. `sizes`: those of the values that are not None."""
     lengths = np.fromiter(sizes, np.int64)
@@ -148,6 +149,6 @@ def empty_table(sch: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays([pa.nulls(0, f.type) for f in sch], schema=sch)
 
 
-def _present(values: list):
+def _present(values: Sequence):
     """A boolean numpy array: which values are not None."""
     return np.fromiter((v is not None for v in values), np.bool_, len(values))

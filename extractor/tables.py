@@ -29,7 +29,7 @@ def rows_to_table(name: str, rows: list) -> pa.Table:
     sch = body_schema(name)
     if not rows:
         return arrays.empty_table(sch)
-    columns = [arrays.column(list(values), f.type) for f, values in zip(sch, zip(*rows))]
+    columns = [arrays.column(values, f.type) for f, values in zip(sch, zip(*rows))]
     return pa.Table.from_arrays(columns, schema=sch)
 
 
