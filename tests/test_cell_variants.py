@@ -691,3 +691,40 @@ def test_other_spellings_of_headers_and_labels(tmp_path):
     assert sorted(set(got["use_case_products"]["use_case"])) == ["Account Manipulation"]
     # (only what the unedited use-case page says too: its `Related rules` table is not read)
     assert rows(got["issues"], ["source_path", "code"]) == [(uc, "unknown-table")]
+
+
+# ---------------------------------------------------------------------------------------------
+# cells read once (cells._remembered)
+
+# grammar -> (cell, its items and number of problems, read off the cell)
+REMEMBERED = {
+    cells.ttps: ("T1078 - Valid Accounts<br>T1110.003 - Brute Force: Password Spraying<br>Phishing",
+                 [("T1078", "Valid Accounts"), ("T1110.003", "Brute Force: Password Spraying")], 1),
+    cells.activity_parsers: ("app-login<br> ↳[p-one](Ps/p1.md)<br> ↳[p-one](Ps/p1.md)<br> ↳ p-two",
+                             [("app-login", None, "p-one", "Ps/p1.md"), ("app-login", None, "p-two", None)], 2),
+    cells.matrix_links: ("[Valid Accounts](https://attack.mitre.org/techniques/T1078)<br>not a link",
+                         [("T1078", "Valid Accounts", "https://attack.mitre.org/techniques/T1078")], 1),
+    cells.rule_items: ("<b>T1078 - Valid Accounts</b><br> ↳ <b>R-1</b>: one<br> ↳ <b>R-2</b>: two",
+                       [("T1078", "Valid Accounts", "R-1", "one"), ("T1078", "Valid Accounts", "R-2", "two")], 0),
+    cells.model_items: (" • <b>M-1</b>: model one<br> • <b>M-2</b>: model two",
+                        [("M-1", "model one"), ("M-2", "model two")], 0),
+}
+
+
+@pytest.mark.parametrize("grammar", list(REMEMBERED), ids=lambda g: g.__name__)
+def test_a_cell_read_again_gives_what_a_first_reading_gives(grammar):
+    md, items, problems = REMEMBERED[grammar]
+    first = grammar(cell(md))
+    assert first[0] == items and len(first[1]) == problems
+    assert grammar.__wrapped__(cell(md)) == first  # the grammar itself, nothing remembered
+    first[0].append("changed by a caller")
+    first[1].clear()
+    again = grammar(cell(md))  # (another parse: equal tokens, other objects)
+    assert again[0] == items and len(again[1]) == problems
+
+
+def test_cells_that_differ_only_in_a_link_are_read_apart():
+    one = cells.activity_parsers(cell("app-login<br> ↳[p-one](Ps/p1.md)"))
+    two = cells.activity_parsers(cell("app-login<br> ↳[p-one](Ps/other.md)"))
+    assert one[0] == [("app-login", None, "p-one", "Ps/p1.md")]
+    assert two[0] == [("app-login", None, "p-one", "Ps/other.md")]
