@@ -95,6 +95,8 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         _report_glued(result, doc, split)
     pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
+    if cut and any(t.rows and t.rows[-1].line == cut for t in doc.tables):
+        cut = None  # a row the parser read: its table says whether it was cut off (truncated)
     _rows_outside_tables(result, data, doc, cut)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",

@@ -336,6 +336,18 @@ def _remembered(text: str, data: bytes) -> Doc:
 _END_ROW = {"End": "TableRow"}
 
 
+def _cut_off(data: bytes, table_start: int, table: Table) -> bool:
+    """Whether a table that runs to the end of the file ends in a row cut off there: the last
+    line lacks the closing pipe the header has (`| a | b |` over `| 1 | 2`), or, in a table
+    written without closing pipes (`| a | b`, as GFM allows), the last row is short."""
+    if data.rstrip().endswith(b"|"):
+        return False
+    end = data.find(b"\n", table_start)
+    if data[table_start:end if end >= 0 else len(data)].rstrip().endswith(b"|"):
+        return True
+    return bool(table.rows) and table.rows[-1].missing > 0
+
+
 def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
     """The page's document. `remember`: keep its long body rows that start a line (see
     _remembered). Rows on the `blanked` lines are passed over: _remembered gives them cells."""
@@ -500,9 +512,7 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
                         doc.lists.append(block)
                         block, lead = None, ""
             elif val == "Table":
-                # A page cut off inside a table: the last row reaches the end of the file
-                # without its closing pipe.
-                table.truncated = rng["end"] >= len(data) and not data.rstrip().endswith(b"|")
+                table.truncated = rng["end"] >= len(data) and _cut_off(data, table_start, table)
                 doc.tables.append(table)
                 doc.spans.append((table_start, rng["end"]))
             elif val == "CodeBlock":

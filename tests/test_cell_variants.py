@@ -728,3 +728,31 @@ def test_cells_that_differ_only_in_a_link_are_read_apart():
     two = cells.activity_parsers(cell("app-login<br> ↳[p-one](Ps/other.md)"))
     assert one[0] == [("app-login", None, "p-one", "Ps/p1.md")]
     assert two[0] == [("app-login", None, "p-one", "Ps/other.md")]
+
+
+# ---------------------------------------------------------------------------------------------
+# tables without closing pipes (GFM allows them): whole, unless the last row is short
+
+UC_OPEN = """Use Case: Data Access
+=====================
+
+### Vendor: Acme
+| Product | MITRE ATT&CK® TTP | Content
+| :----: | ---- | ----
+| [Gate](../DS/Acme/gate/ds_acme_gate.md) | T1078 - Valid Accounts<br>T1110 - Brute Force | [<ul><li>3 Rules</li></ul><ul><li>1 Models</li></ul>](../DS/Acme/gate/RM/r_m_acme_gate_Data_Access.md)
+"""
+
+
+@pytest.mark.parametrize("ending", ["\n", ""], ids=["newline", "no-newline"])
+def test_a_table_written_without_closing_pipes_is_whole(tmp_path, ending):
+    got = convert(tmp_path, {"UseCases/uc_data_access.md": UC_OPEN.rstrip("\n") + ending})
+    assert rows(got["use_case_products"], ["use_case", "vendor", "product", "technique_id", "rules", "models",
+                                           "source_line"]) == [
+        ("Data Access", "Acme", "Gate", "T1078", 3, 1, 7), ("Data Access", "Acme", "Gate", "T1110", 3, 1, 7)]
+    assert len(got["issues"]) == 0
+
+
+def test_a_short_last_row_of_a_table_without_closing_pipes_is_cut_off(tmp_path):
+    page = UC_OPEN.rstrip("\n").rsplit(" | [<ul>", 1)[0]  # the page ends after the TTP cell
+    got = convert(tmp_path, {"UseCases/uc_data_access.md": page})
+    assert rows(got["issues"], ["code", "source_line"]) == [("ragged-row", 7), ("truncated-table", 7)]
