@@ -13,8 +13,10 @@ import re
 # Canonical column meanings, tried in order; the first pattern that matches wins.
 # Patterns see the normalized header: lower case, no ®/™, single spaces.
 COLUMN_ALIASES: list[tuple[str, str]] = [
-    ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?(/|&|and|-|\+|,) ?parsers?"
-                      r"|parsers? ?(/|&|and) ?(activity|event) ?types?( ?\(.*\))?"),
+    # (Between the two words any joining mark, or none: `Activity Types<br>Parsers` reads as
+    # `activity types parsers`.)
+    ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?(/|&|and|with|[-–—+,;:|])? ?parsers?"
+                      r"|parsers? ?(/|&|and|[-–—+,;:|])? ?(activity|event) ?types?( ?\(.*\))?"),
     ("use_case", r"use[ _-]?cases?( names?)?"),
     # (Counts columns may be spelt as counts: `Number of Parsers`, `# TTPs`, `Parsers Count`.)
     ("mitre_ttps", r"(number of |no\.? of |total |# ?(of )?)?(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)( count| total)?"

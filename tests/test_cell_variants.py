@@ -756,3 +756,39 @@ def test_a_short_last_row_of_a_table_without_closing_pipes_is_cut_off(tmp_path):
     page = UC_OPEN.rstrip("\n").rsplit(" | [<ul>", 1)[0]  # the page ends after the TTP cell
     got = convert(tmp_path, {"UseCases/uc_data_access.md": page})
     assert rows(got["issues"], ["code", "source_line"]) == [("ragged-row", 7), ("truncated-table", 7)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the use-case table's types-and-parsers column under other names
+
+DS_UC = """Vendor: Acme
+============
+Product: Gate
+-------------
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |
+|:-----:|:------:|:------------------:|:--------------:|:-------:|
+|  3   |   1   |         1          |       2        |    2    |
+
+|    Use-Case    | {header}    | MITRE ATT&CK® TTP    | Content    |
+|:----:| ---- | ---- | ---- |
+| [Data Access](../../../UseCases/uc_data_access.md) |  app-activity<br> ↳[acme-act](Ps/pC_a.md)<br><br> authentication-successful<br> ↳[acme-auth](Ps/pC_c.md)<br> | T1078 - Valid Accounts<br> | [<ul><li>3 Rules</li></ul><ul><li>1 Models</li></ul>](RM/r_m_acme_gate_Data_Access.md) |
+"""
+
+
+@pytest.mark.parametrize("header", ["Activity Types – Parsers", "Activity Types<br>Parsers", "Event Types with Parsers",
+                                    "Parsers — Activity Types"])
+def test_types_and_parsers_joined_by_other_marks(tmp_path, header):
+    got = convert(tmp_path, {"DS/Acme/gate/ds_acme_gate.md": DS_UC.format(header=header)})
+    assert rows(got["activity_parsers"], ["use_case", "activity_type", "parser", "parser_page", "source_line"]) == [
+        ("Data Access", "app-activity", "acme-act", "Ps/pC_a.md", 11),
+        ("Data Access", "authentication-successful", "acme-auth", "Ps/pC_c.md", 11)]
+    assert len(got["issues"]) == 0
+
+
+def test_an_unknown_types_and_parsers_header_loses_that_column_only(tmp_path):
+    got = convert(tmp_path, {"DS/Acme/gate/ds_acme_gate.md": DS_UC.format(header="Log Sources")})
+    assert rows(got["use_cases"], ["use_case", "rules", "models", "source_line"]) == [("Data Access", 3, 1, 11)]
+    assert rows(got["use_case_ttps"], ["use_case", "technique_id", "source_line"]) == [("Data Access", "T1078", 11)]
+    assert len(got["activity_parsers"]) == 0
+    assert rows(got["issues"], ["code", "source_line", "message"]) == [
+        ("unknown-column", 9, "use-case column 'Log Sources' is not known; not read")]

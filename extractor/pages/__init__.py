@@ -39,6 +39,11 @@ def table_kind(header_meanings: tuple, names: tuple, under_matrix_title: bool) -
     # `Activity Types` column of categories, or of the types themselves.)
     if "use_case" in m and ("types_parsers" in m or "parsers" in m):
         return "use_cases"
+    # The same table with its types-and-parsers column spelt some way nobody knows: still the
+    # use-case table (its use cases, TTPs and content are read; the unknown column is an
+    # unknown-column issue, not the loss of the whole table).
+    if {"use_case", "mitre_ttps", "content"} <= m and not m & _RULE_LIST_COLUMNS:
+        return "use_cases"
     named = [n for n in names if n]
     tactics = sum(1 for n in named if headers.tactic(n))
     # Tactic columns make a matrix: at least three (or half the columns), or every column when
@@ -61,6 +66,8 @@ def table_kind(header_meanings: tuple, names: tuple, under_matrix_title: bool) -
     return _detail_kind(m)
 
 
+# Columns of correlation-rule lists, which may name a use case too.
+_RULE_LIST_COLUMNS = frozenset({"rule_name", "name", "mitre_tactic", "severity", "description"})
 COUNT_MEANINGS = frozenset({"rules", "models", "mitre_ttps", "activity_types", "parsers"})
 _TEXT_COLUMNS = frozenset({"product", "use_case", "vendor", "types_parsers", "content"})
 MAYBE_COUNTS = "counts?"
