@@ -59,6 +59,8 @@ def extract_bytes(path: str, data: bytes, modules: frozenset | None = None) -> P
 
 def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None:
     path = result.path
+    if data.startswith(_BOM):  # a BOM is not damage; offsets below stay those of the body
+        data = data[3:]
     if not data or data.isspace():
         result.issues.append(issue(path, None, "empty-page", "the page is empty"))
         return
@@ -66,8 +68,6 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         result.kind = "unreadable"
         result.issues.append(issue(path, None, "binary-file", "the file holds binary data (NUL bytes), not Markdown"))
         return
-    if data.startswith(_BOM):  # a BOM is not damage; offsets below stay those of the body
-        data = data[3:]
     if len(data) > HUGE_LINE and _longest_line(data) > HUGE_LINE:
         result.issues.append(issue(path, None, "huge-line",
                                    f"a line of {_longest_line(data):,} bytes; parsed anyway"))
@@ -98,6 +98,10 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     if cut and any(t.rows and t.rows[-1].line == cut for t in doc.tables):
         cut = None  # a row the parser read: its table says whether it was cut off (truncated)
     _rows_outside_tables(result, data, doc, cut)
+    if doc.hidden:
+        _hidden_tables(result, data, doc)
+    if result.kind == "unknown":
+        _unread_page(result, text)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",
                                    "the page ends inside a table row; the rest of the page is missing"))
@@ -234,6 +238,39 @@ def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) 
         why = " (a table header among them has its delimiter row on the same line)" if glued else ""
         result.issues.append(issue(result.path, rows[0], "rows-outside-table",
                                    f"{len(rows)} line(s) written as table rows are in no table{why}; not read"))
+
+
+# A table Markdown reads as no table: an HTML <table>, or a delimiter row (`| --- | --- |`)
+# inside an HTML block (`<details>` with no blank line after it) or an indented code block.
+_HIDDEN_TABLE = re.compile(rb"<table\b|^[ \t>]*\|?[ \t]*:?-{3,}:?[ \t]*\|[ \t|:-]*\r?$", re.IGNORECASE | re.MULTILINE)
+_HIDDEN_IN = {"html": "an HTML block", "indented": "a code block (indented four spaces or more)"}
+
+
+def _hidden_tables(result: PageResult, data: bytes, doc) -> None:
+    for start, end, what in doc.hidden:
+        m = _HIDDEN_TABLE.search(data, start, end)
+        if m:
+            html = m.group().lower().startswith(b"<")
+            result.issues.append(issue(result.path, data.count(b"\n", 0, m.start()) + 1, "hidden-table",
+                                       "an HTML table (`<table>`): only Markdown tables are read; not read" if html
+                                       else f"a table inside {_HIDDEN_IN[what]}, where Markdown reads no table; "
+                                       "not read"))
+
+
+# What records are made of, looked for on a page of no known kind: links to parser pages and
+# ATT&CK ids (in any markup: an HTML table, a code block).
+_PARSER_PAGE = re.compile(r"(?:^|[/(\[\s\"'<])(?:Ps/pC_|Parsers/parserContent_)", re.IGNORECASE)
+_ATTACK_ID = re.compile(r"\bTA?\d{4}(?:[./]\d{3})?\b")
+
+
+def _unread_page(result: PageResult, text: str) -> None:
+    parsers = len(_PARSER_PAGE.findall(text))
+    ids = len(set(_ATTACK_ID.findall(text)))
+    if parsers or ids:
+        what = " and ".join(x for x in (f"{parsers} parser page link(s)" if parsers else "",
+                                        f"{ids} ATT&CK id(s)" if ids else "") if x)
+        result.issues.append(issue(result.path, None, "unread-page",
+                                   f"a page of no known kind that names {what}; not read"))
 
 
 # When a run wants only some tables, a page is first classified from its opening lines: the

@@ -105,6 +105,9 @@ class Doc:
     # [(start, end)] byte ranges of the tables, code blocks and HTML blocks: the lines inside
     # them are accounted for, whatever they look like.
     spans: list = field(default_factory=list)
+    # [(start, end, "html" or "indented")] of the HTML blocks and indented code blocks, where
+    # a table may stand unread (extract.py looks there)
+    hidden: list = field(default_factory=list)
 
 
 class _Lines:
@@ -252,6 +255,7 @@ def parse(text: str, data: bytes | None = None, split: list | None = None) -> Do
         text = data.decode("utf-8", "surrogatepass")
         doc = _parse(text, data, lines, False)
         doc.spans = [(lines.original(a), lines.original(b)) for a, b in doc.spans]
+        doc.hidden = [(lines.original(a), lines.original(b), what) for a, b, what in doc.hidden]
         return doc
     if b"]:" in data:  # maybe a link reference definition, which a link in a row may use
         return _parse(text, data, _Lines(data), False)
@@ -455,10 +459,13 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
                     kind = val["CodeBlock"]
                     code = CodeBlock(lines(rng["start"]), kind.get("Fenced", "") if type(kind) is dict else "", "")
                     doc.spans.append((rng["start"], rng["end"]))
+                    if kind == "Indented":
+                        doc.hidden.append((rng["start"], rng["end"], "indented"))
                     block_outer = (sink, mode)
                     sink, mode = [], 4
             elif val == "HtmlBlock":
                 doc.spans.append((rng["start"], rng["end"]))
+                doc.hidden.append((rng["start"], rng["end"], "html"))
             continue
         if "End" in ev:
             val = ev["End"]

@@ -241,3 +241,57 @@ def test_use_case_pages_known_by_their_tables(tmp_path):
     assert (k[UC_PLAIN], k[UC_BARE], k[PRODUCTS]) == ("use_case", "use_case", "index")
     assert rows(t, "data_source_index") == [("Quarry Labs", "Quarry Vault", None, PRODUCTS, 5)]
     assert issues(t) == [(UC_BARE, None, "missing-use-case")]
+
+
+# ---------------------------------------------------------------------------------------------
+# tables Markdown does not read as tables: reported, never lost without a word
+
+UC_TABLE = """| Product | MITRE ATT&CK® TTP | Content |
+| :----: | ---- | ---- |
+| [Gate](../DS/Acme/gate/ds_acme_gate.md) | T1078 - Valid Accounts<br>T1110 - Brute Force | [<ul><li>3 Rules</li></ul>](../DS/Acme/gate/RM/r_m_acme_gate_Data_Access.md) |
+"""
+UC_HEAD = "Use Case: Data Access\n=====================\n\n### Vendor: Acme\n"
+DS_INDENTED = """Vendor: Acme
+============
+Product: Gate
+-------------
+
+    | Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |
+    | ---- | ---- | ---- | ---- |
+    | [Data Access](../../../UseCases/uc_data_access.md) | app-login<br> ↳[acme-login](Ps/pC_acmelogin.md)<br> ↳[acme-sso](Ps/pC_acmesso.md) | T1078 - Valid Accounts | [<ul><li>3 Rules</li></ul>](RM/r_m.md) |
+"""
+
+
+def test_a_table_inside_html_or_indented_as_code_is_reported(tmp_path):
+    pages = {
+        "UseCases/uc_details.md": UC_HEAD + "<details>\n" + UC_TABLE + "</details>\n",  # no blank line after the tag
+        "UseCases/uc_html.md": UC_HEAD + "<table>\n<tr><td>Gate</td><td>T1078</td></tr>\n</table>\n",
+        "UseCases/uc_plain.md": UC_HEAD + "\n" + UC_TABLE,
+        "DS/Acme/gate/ds_acme_gate.md": DS_INDENTED,
+    }
+    t = convert(tmp_path, pages)
+    # read off the pages: the delimiter row of the table in <details> is line 7, the <table>
+    # tag line 5, the indented delimiter row line 7
+    assert issues(t) == [
+        ("DS/Acme/gate/ds_acme_gate.md", 7, "hidden-table"),
+        ("DS/Acme/gate/ds_acme_gate.md", None, "unread-page"),
+        ("UseCases/uc_details.md", 7, "hidden-table"),
+        ("UseCases/uc_html.md", 5, "hidden-table")]
+    messages = {f"{r.code} {r.source_path}": r.message for r in t["issues"].itertuples()}
+    # two parser links and one ATT&CK id on the indented page
+    assert "names 2 parser page link(s) and 1 ATT&CK id(s)" in messages["unread-page DS/Acme/gate/ds_acme_gate.md"]
+    assert "HTML table" in messages["hidden-table UseCases/uc_html.md"]
+    assert kinds(t)["DS/Acme/gate/ds_acme_gate.md"] == "unknown"
+    # the same table with a blank line before it is read: two techniques of one product
+    assert [r[3] for r in rows(t, "use_case_products")] == ["T1078", "T1110"]
+
+
+def test_html_and_code_blocks_without_a_table_say_nothing(tmp_path):
+    page = UC_HEAD + "\n" + UC_TABLE + "\n<div>\nA note | with a pipe\n---\n</div>\n\n    some code\n    a | b\n"
+    t = convert(tmp_path, {"UseCases/uc_data_access.md": page})
+    assert issues(t) == []
+
+
+def test_a_page_holding_only_a_byte_order_mark_is_empty(tmp_path):
+    t = convert(tmp_path, {"a.md": "\ufeff", "b.md": "\ufeff \n"})
+    assert issues(t) == [("a.md", None, "empty-page"), ("b.md", None, "empty-page")]
