@@ -122,6 +122,9 @@ _ARROW_ONLY = {_ARROW, ""}
 _PARSER_MARK = re.compile(r"^\s*(?:↳|→|⤷|↪|└─*|-+>|=>)\s*(?P<name>\S.*)$")
 
 
+# Paragraph and division tags, which an activity-types cell may use to set its lines apart.
+_BLOCK_TAG = re.compile(r"^</?(?:p|div)\b[^>]*>$", re.IGNORECASE)
+
 _QUOTES = '"“”'
 # An activity type as the docs write them: `app-login`, `app-login:success`, `http-session:success
 # (web-activity-allowed)` (quoted or not); never spaces or capitals, which categories have.
@@ -157,6 +160,10 @@ def activity_parsers(cell: list):
     problems: list[tuple[str, str]] = []
     current: tuple[str, str | None] | None = None
     current_used = True
+    if BR not in cell and any(type(tok) is tuple and tok[0] == "h" and _BLOCK_TAG.match(tok[1]) for tok in cell):
+        # `<p>app-login</p><p>↳[parser](page)</p>`: a cell with no <br> whose lines are
+        # paragraphs. (Beside <br> lines, a paragraph tag is inline: `app-login <p>(legacy)</p>`.)
+        cell = [BR if type(tok) is tuple and tok[0] == "h" and _BLOCK_TAG.match(tok[1]) else tok for tok in cell]
     for line in lines(cell):
         # The two shapes nearly every line has, read without the general machinery below:
         # ` ↳[parser](page)` and a bare ` activity-type`.

@@ -33,6 +33,8 @@ def cell(md: str) -> list:
     "app-login<br/> └─ [p-one](Ps/p1.md)<br /> • [p-two](Ps/p2.md)",
     "app-login</br> ↳[p-one](Ps/p1.md)</br> ↳[p-two](Ps/p2.md)",
     "<ul><li>app-login</li><li>↳[p-one](Ps/p1.md)</li><li>↳[p-two](Ps/p2.md)</li></ul>",
+    "<p>app-login</p><p>↳[p-one](Ps/p1.md)</p><p>↳[p-two](Ps/p2.md)</p>",
+    "<div>app-login</div><DIV>↳[p-one](Ps/p1.md)</div><div>↳[p-two](Ps/p2.md)</DIV>",
 ])
 def test_parser_marks_and_breaks(md):
     """Another mark before a parser link is a mark, not an activity type called `->`."""
@@ -792,3 +794,12 @@ def test_an_unknown_types_and_parsers_header_loses_that_column_only(tmp_path):
     assert len(got["activity_parsers"]) == 0
     assert rows(got["issues"], ["code", "source_line", "message"]) == [
         ("unknown-column", 9, "use-case column 'Log Sources' is not known; not read")]
+
+
+def test_types_in_paragraphs_pair_with_the_parsers_under_them():
+    md = ("<p>app-activity</p><p>↳[acme-act](Ps/pC_a.md)</p><p>authentication-successful</p>"
+          "<p>↳[acme-auth](Ps/pC_c.md)</p>")
+    assert cells.activity_parsers(cell(md)) == ([
+        ("app-activity", None, "acme-act", "Ps/pC_a.md"),
+        ("authentication-successful", None, "acme-auth", "Ps/pC_c.md"),
+    ], [])
