@@ -90,9 +90,12 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         doc = markdown.parse(text, data)
         _report_tabs(result, doc, tabbed)
     split = _glued_headers(data, doc)
-    if split:  # parsed again, each glued header cut from its delimiter row
-        doc, split = _split_glued(text, data, doc, split)
-        _report_glued(result, doc, split)
+    under = _tables_run_together(data, doc)
+    if split or under:  # parsed again, each glued header cut from its delimiter row, each
+        # table run into the one above set apart by a blank line
+        doc, kept = _split_glued(text, data, doc, {**split, **under})
+        _report_glued(result, doc, {line: at for line, at in kept.items() if line in split})
+        _report_run_together(result, [line for line in kept if line in under])
     pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
     if cut and any(t.rows and t.rows[-1].line == cut for t in doc.tables):
@@ -214,6 +217,45 @@ def _split_glued(text: str, data: bytes, doc, split: dict) -> tuple:
             break
         split = kept
     return doc, {}
+
+
+# A cell of a delimiter row (`---`, `:---:`): three dashes at least, so that a counts row of
+# `-` (no count) is not one.
+_DELIMITER_CELL = re.compile(r":?-{3,}:?")
+
+
+def _tables_run_together(data: bytes, doc) -> dict:
+    """{line: (offset of its start, b"")} of the header lines of tables written right under
+    another table, with no blank line between: GFM reads such a header and its delimiter row
+    as two more rows of the table above. Found as a body row of delimiter cells under a row."""
+    found = {}
+    for table in doc.tables:
+        rows = table.rows
+        for above, row in zip(rows, rows[1:]):
+            first = row.cells[0] if row.cells else None  # (a quick look first: `---` or `:---`)
+            if first and type(first[0]) is str and first[0].lstrip()[:1] in ("-", ":") \
+                    and row.line == above.line + 1 and _delimiter_row(row.cells):
+                found[above.line] = (_line_start(data, above.line), b"")
+    return found
+
+
+def _delimiter_row(cells: list) -> bool:
+    texts = [markdown.text_of(c) for c in cells]
+    return bool(texts) and bool(texts[0]) and all(_DELIMITER_CELL.fullmatch(t) for t in texts if t)
+
+
+def _line_start(data: bytes, line: int) -> int:
+    pos = 0
+    for _ in range(line - 1):
+        pos = data.index(b"\n", pos) + 1
+    return pos
+
+
+def _report_run_together(result: PageResult, lines: list) -> None:
+    for line in lines:
+        result.issues.append(issue(result.path, line, "table-under-table",
+                                   "a table starts right under the table above, with no blank line "
+                                   "between (Markdown reads one table): read as a table of its own"))
 
 
 def _report_glued(result: PageResult, doc, split: dict) -> None:

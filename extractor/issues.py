@@ -45,6 +45,7 @@ CODES: dict[str, tuple[str, str]] = {
     "glued-table-header": ("warning", "a table whose header and delimiter row are written on one line (`| a || --- |`), with rows under it: read as the table all the same"),
     "tab-in-delimiter": ("warning", "a table's delimiter row holds tabs, which the Markdown parser takes for no delimiter (GitHub does); read as spaces"),
     "truncated-table": ("error", "the page ends in the middle of a table row"),
+    "table-under-table": ("warning", "a table written right under another with no blank line between, which Markdown reads as one table: read as a table of its own"),
     "hidden-table": ("warning", "a table inside an HTML block or an indented code block, or an HTML <table>: Markdown reads no table there; not read"),
     "unread-page": ("warning", "a page of no known kind that names parser pages or ATT&CK techniques; not read"),
     "extra-counts-row": ("warning", "a counts table with more than one row; only the first is read"),

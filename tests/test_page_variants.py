@@ -295,3 +295,35 @@ def test_html_and_code_blocks_without_a_table_say_nothing(tmp_path):
 def test_a_page_holding_only_a_byte_order_mark_is_empty(tmp_path):
     t = convert(tmp_path, {"a.md": "\ufeff", "b.md": "\ufeff \n"})
     assert issues(t) == [("a.md", None, "empty-page"), ("b.md", None, "empty-page")]
+
+
+DS_RUN_TOGETHER = """Vendor: Acme
+============
+Product: Gate
+-------------
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |
+|:-----:|:------:|:------------------:|:--------------:|:-------:|
+|  3   |   1   |         1          |       1        |    2    |
+|    Use-Case    | Activity Types/Parsers    | MITRE ATT&CK® TTP    | Content    |
+|:----:| ---- | ---- | ---- |
+| [Data Access](../../../UseCases/uc_data_access.md) | app-login<br> ↳[acme-login](Ps/pC_a.md)<br> ↳[acme-sso](Ps/pC_b.md) | T1078 - Valid Accounts | [<ul><li>3 Rules</li></ul><ul><li>1 Models</li></ul>](RM/r_m_acme_gate_Data_Access.md) |
+"""
+
+
+def test_a_table_right_under_another_is_read_as_its_own(tmp_path):
+    t = convert(tmp_path, {"DS/Acme/gate/ds_acme_gate.md": DS_RUN_TOGETHER})
+    # read off the page: counts on line 7, the use-case header on line 8, its row on line 10
+    assert rows(t, "products") == [("Acme", "Gate", 3, 1, 1, 1, 2, "DS/Acme/gate/ds_acme_gate.md", 7)]
+    assert [(r[2], r[5], r[8]) for r in rows(t, "use_cases")] == [
+        ("Data Access", "RM/r_m_acme_gate_Data_Access.md", 10)]
+    assert [(r[3], r[5], r[8]) for r in rows(t, "activity_parsers")] == [
+        ("app-login", "acme-login", 10), ("app-login", "acme-sso", 10)]
+    assert issues(t) == [("DS/Acme/gate/ds_acme_gate.md", 8, "table-under-table")]
+
+
+def test_a_counts_row_of_dashes_is_no_table_header(tmp_path):
+    # (`-` is how a counts cell says "none": a second row of them is an extra counts row)
+    page = DS_RUN_TOGETHER.replace("|    Use-Case", "| - | - | - | - | - |\n\n|    Use-Case", 1)
+    t = convert(tmp_path, {"DS/Acme/gate/ds_acme_gate.md": page})
+    assert issues(t) == [("DS/Acme/gate/ds_acme_gate.md", 8, "extra-counts-row")]
+    assert len(rows(t, "activity_parsers")) == 2
