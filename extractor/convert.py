@@ -252,11 +252,11 @@ def read(src, ref: str | None = None, **kw) -> Read:
 def tables_of(read_: Read, release: str, only=None) -> tuple[dict, dict]:
     """(pyarrow tables, manifest summary fields) of one read source; `only` keeps those
     tables (with `pages` and `issues`, always written)."""
-    built, pages = tables.assemble(read_.chunks, read_.issues, release)
+    built, _pages = tables.assemble(read_.chunks, read_.issues, release)
     if only is not None:
         built = {n: t for n, t in built.items() if n in only or n in ("pages", "issues")}
     stats = dict(
-        pages=dict(sorted(collections.Counter(p.kind for p in pages).items())),
+        pages=dict(sorted(collections.Counter(built["pages"].column("kind").to_pylist()).items())),
         rows={name: t.num_rows for name, t in built.items()},
         issues=dict(sorted(collections.Counter(built["issues"].column("code").to_pylist()).items())),
     )

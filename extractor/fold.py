@@ -23,7 +23,9 @@ PRODUCT_TABLES = ("products", "use_cases", "activity_parsers", "use_case_ttps", 
 
 
 def resolve_parents(pages: list) -> tuple[dict, list]:
-    """({continuation path: its data-source page}, issues for continuations without one)."""
+    """({continuation path: its data-source page}, issues for continuations without one).
+    Continuations include data-source pages without counts led to from their product's page
+    (see `demoted`)."""
     by_path = {p.path: p for p in pages}
     led_from: dict[str, list] = {}
     for p in pages:
@@ -32,6 +34,15 @@ def resolve_parents(pages: list) -> tuple[dict, list]:
                 led_from.setdefault(target, []).append(p.path)
     parents, problems = {}, []
     for p in pages:
+        if p.kind == "data_source" and _without_counts(p):
+            # A page that repeats its product's `Vendor:`/`Product:` headings over a use-case
+            # table but has no counts, led to from that product's page: a continuation of it
+            # (its own products row would be the product a second time, without counts).
+            mains = [m for m in _mains(p.path, by_path, led_from)
+                     if m is not p and (m.vendor, m.product) == (p.vendor, p.product) and not _without_counts(m)]
+            if mains:
+                parents[p.path] = mains[0]
+            continue
         if p.kind != "data_source_continuation":
             continue
         mains = _mains(p.path, by_path, led_from)
@@ -54,6 +65,15 @@ def resolve_parents(pages: list) -> tuple[dict, list]:
         if parent is not None:
             parents[p.path] = parent
     return parents, problems
+
+
+def _without_counts(page) -> bool:
+    return any(i[3] == "missing-counts" for i in page.issues)
+
+
+def demoted(pages: list, parents: dict) -> set:
+    """Paths of the data-source pages resolve_parents found to be continuations."""
+    return {p.path for p in pages if p.kind == "data_source" and p.path in parents}
 
 
 def patch_products(table: pa.Table, parents: dict) -> pa.Table:

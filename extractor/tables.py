@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import arrays, schema
-from .fold import patch_products, resolve_parents
+from .fold import demoted, patch_products, resolve_parents
 
 # Row tables: every page table but the two built from page descriptions.
 ROW_TABLES = tuple(n for n in schema.PAGE_TABLES if n not in ("pages", "issues"))
@@ -69,14 +70,22 @@ def assemble(chunks: list, extra_issues: list, release: str) -> tuple[dict, list
     """(every page table, with release; the page descriptions after folding)."""
     pages = [p for c in chunks for p in c.pages]
     parents, fold_issues = resolve_parents(pages)
+    continuations = demoted(pages, parents)
     tables = {}
     for name in ROW_TABLES:
         parts = [c.tables[name] for c in chunks if name in c.tables]
         body = pa.concat_tables(parts) if parts else arrays.empty_table(body_schema(name))
+        if name == "products" and continuations:  # (their countless rows: the product again)
+            body = body.filter(pc.invert(pc.is_in(body["source_path"], value_set=arrays.strings(list(continuations)))))
         tables[name] = patch_products(body, parents)
-    page_rows, issue_rows = [], []
+    page_rows: list = []
+    issue_rows: list = []
     for p in pages:
         parent = parents.get(p.path)
+        if parent is not None and p.path in continuations:
+            page_rows.append((p.path, "data_source_continuation", parent.vendor, parent.product, p.size, parent.path))
+            issue_rows.extend(i for i in p.issues if i[3] != "missing-counts")  # (none expected of one)
+            continue
         if parent is not None:
             page_rows.append((p.path, p.kind, parent.vendor, parent.product, p.size, parent.path))
         else:

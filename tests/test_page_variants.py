@@ -327,3 +327,36 @@ def test_a_counts_row_of_dashes_is_no_table_header(tmp_path):
     t = convert(tmp_path, {"DS/Acme/gate/ds_acme_gate.md": page})
     assert issues(t) == [("DS/Acme/gate/ds_acme_gate.md", 8, "extra-counts-row")]
     assert len(rows(t, "activity_parsers")) == 2
+
+
+def _ds_page(counts: bool, use_case: str, next_page: str | None) -> str:
+    text = "Vendor: Acme\n============\nProduct: Gate\n-------------\n"
+    if counts:
+        text += ("| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |\n"
+                 "|:-----:|:------:|:------------------:|:--------------:|:-------:|\n"
+                 "|  6   |   2   |         2          |       2        |    2    |\n\n")
+    text += ("| Use-Case | Activity Types/Parsers | MITRE ATT&CK® TTP | Content |\n| ---- | ---- | ---- | ---- |\n"
+             f"| [{use_case}](../../../UseCases/uc.md) | app-login<br> ↳[acme-{use_case[0]}](Ps/pC_a.md) "
+             f"| T1078 - Valid Accounts | [<ul><li>3 Rules</li></ul>](RM/r_m.md) |\n")
+    if next_page:
+        text += f"\n[Next Page -->>]({next_page})\n"
+    return text
+
+
+def test_a_continuation_that_repeats_its_product_headings_is_a_continuation(tmp_path):
+    main, cont = "DS/Acme/gate/ds_acme_gate.md", "DS/Acme/gate/2_ds_acme_gate.md"
+    t = convert(tmp_path, {main: _ds_page(True, "Data Access", "2_ds_acme_gate.md"),
+                           cont: _ds_page(False, "Malware", None)})
+    assert [r[:4] for r in rows(t, "products")] == [("Acme", "Gate", 6, 2)]  # once, with its counts
+    assert kinds(t) == {main: "data_source", cont: "data_source_continuation"}
+    assert rows(t, "pages", source_path=cont)[0][-1] == main  # it continues the main page
+    assert [(r[2], r[-2]) for r in rows(t, "use_cases")] == [("Data Access", main), ("Malware", cont)]
+    assert issues(t) == []
+
+
+def test_a_page_without_counts_that_no_page_of_its_product_leads_to_stays_a_product(tmp_path):
+    # (the 2021 flat layout: no counts at all; the product is one all the same)
+    page = "DS/Acme/gate/ds_acme_gate.md"
+    t = convert(tmp_path, {page: _ds_page(False, "Malware", None)})
+    assert [r[:4] for r in rows(t, "products")] == [("Acme", "Gate", None, None)]
+    assert issues(t) == [(page, None, "missing-counts")]
