@@ -44,7 +44,7 @@ CODES: dict[str, tuple[str, str]] = {
     "parser-named-by-key": ("warning", "a parser config without `Name`, whose object is bound to the key the page's file name names: read as that parser, named by its key"),
     "glued-table-header": ("warning", "a table whose header and delimiter row are written on one line (`| a || --- |`), with rows under it: read as the table all the same"),
     "tab-in-delimiter": ("warning", "a table's delimiter row holds tabs, which the Markdown parser takes for no delimiter (GitHub does); read as spaces"),
-    "truncated-table": ("error", "the page ends in the middle of a table row"),
+    "truncated-table": ("error", "the page ends in the middle of a table row; the records read from that row may be cut off (its last values end where the file does)"),
     "table-under-table": ("warning", "a table written right under another with no blank line between, which Markdown reads as one table: read as a table of its own"),
     "hidden-table": ("warning", "a table inside an HTML block or an indented code block, or an HTML <table>: Markdown reads no table there; not read"),
     "unread-page": ("warning", "a page of no known kind that names parser pages or ATT&CK techniques; not read"),

@@ -36,7 +36,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
         _table(result, table, meanings, labels)
         if table.truncated:
             result.issues.append(issue(result.path, table.rows[-1].line if table.rows else table.line,
-                                       "truncated-table", "the page ends inside this table row"))
+                                       "truncated-table", "the page ends inside this table row: its records may be cut off"))
 
 
 def _table(result, table, meanings, labels) -> None:

@@ -93,7 +93,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
         # inside that one-cell "row", and loses nothing.)
         if table.truncated and not (table.rows and _nav_row(table.rows[-1])):
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
-                                       "truncated-table", "the page ends inside this table row"))
+                                       "truncated-table", "the page ends inside this table row: its records may be cut off"))
     # The 2020 layout has lists where later pages have tables; on a page with its use-case
     # table, a list is something else (a footnote, links), whatever heading is above it.
     has_table = any(kind == "use_cases" for _, kind, _ in tables)

@@ -60,7 +60,7 @@ def extract(result, doc, tables) -> None:
             continue
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
-                                       "truncated-table", "the page ends inside this table row"))
+                                       "truncated-table", "the page ends inside this table row: its records may be cut off"))
     if doc.lists and not doc.tables and doc.headings and headers.DATA_SOURCES_TITLE.search(doc.headings[0].text):
         _data_source_lists(result, doc)
 

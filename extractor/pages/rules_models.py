@@ -40,7 +40,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
                                        f"table with columns {names} is not a known kind; not read"))
         if table.truncated:
             result.issues.append(issue(result.path, table.rows[-1].line if table.rows else table.line,
-                                       "truncated-table", "the page ends inside this table row"))
+                                       "truncated-table", "the page ends inside this table row: its records may be cut off"))
     if counts is None:
         result.issues.append(issue(result.path, None, "missing-counts", "no counts table (Rules | Models | ...)"))
     elif not detail and (counts["rules"] or counts["models"]):

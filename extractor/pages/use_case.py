@@ -65,7 +65,7 @@ def extract(result, doc, tables) -> None:
             glued = (cells.clean(vendor_label.group(1)) or None, table.heading)
         if table.truncated:
             result.issues.append(issue(path, table.rows[-1].line if table.rows else table.line,
-                                       "truncated-table", "the page ends inside this table row"))
+                                       "truncated-table", "the page ends inside this table row: its records may be cut off"))
     if doc.lists and not tables:  # the 2020 layout: lists, no tables
         _lists(result, doc, use_case)
 
