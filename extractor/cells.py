@@ -168,7 +168,7 @@ def activity_parsers(cell: list):
         # The two shapes nearly every line has, read without the general machinery below:
         # ` ↳[parser](page)` and a bare ` activity-type`.
         if len(line) == 2 and type(line[1]) is tuple and line[1][0] == "a" and type(line[0]) is str \
-                and line[0].strip() in _ARROW_ONLY and current is not None and line[1][2]:
+                and line[0].strip() in _ARROW_ONLY and current is not None and line[1][2] and line[1][1]:
             rows.append((*current, clean(line[1][2]), line[1][1]))
             current_used = True
             continue
@@ -206,13 +206,16 @@ def activity_parsers(cell: list):
             current, current_used = activity_type(before, problems), False
         for tok in links:
             name = clean(tok[2]) or None
+            url = tok[1].strip() or None
             if name is None:  # `[](Ps/x.md)`: a page, but no name to record it under
                 problems.append(("parser-without-name", f"parser link to {tok[1]!r} has no text"))
+            elif url is None:  # `[name]()`: a name, but no page
+                problems.append(("parser-without-link", f"parser {name!r} has no link to its page"))
             if current is None:
                 problems.append(("parser-without-type", f"parser {name!r} has no activity type before it"))
-                rows.append((None, None, name, tok[1]))
+                rows.append((None, None, name, url))
             else:
-                rows.append((*current, name, tok[1]))
+                rows.append((*current, name, url))
                 current_used = True
     if current is not None and not current_used:
         rows.append((*current, None, None))

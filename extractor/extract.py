@@ -17,6 +17,7 @@ DEFAULT_MAX_PAGE_BYTES = 16 * 1024 * 1024
 # The longest line in any real release is about 1.2 MB (one huge table row).
 HUGE_LINE = 4 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def is_markdown(path: str) -> bool:
@@ -61,6 +62,12 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     path = result.path
     if data.startswith(_BOM):  # a BOM is not damage; offsets below stay those of the body
         data = data[3:]
+    elif data[:2] in _UTF16_BOMS:  # (saved by an editor as "Unicode"): its text, in UTF-8
+        try:
+            data = data.decode("utf-16").encode("utf-8", "surrogatepass")
+            result.issues.append(issue(path, None, "utf16-page", "the page is UTF-16, not UTF-8; read as UTF-16"))
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the checks below report what it is
     if not data or data.isspace():
         result.issues.append(issue(path, None, "empty-page", "the page is empty"))
         return

@@ -123,8 +123,9 @@ NAV_WORD = re.compile(r"next|prev|page", re.IGNORECASE)
 
 def normalize(header: str) -> str:
     """Lower case, no ®/™/(R), `(s)` plurals spelt out, `[...]` as `(...)`, single spaces, no
-    colon at the end (`Use-Case:`, `Parser(s)`, `Activity Types [Legacy Event Type]`)."""
-    text = header.replace("®", "").replace("™", "").lower()
+    colon at the end (`Use-Case:`, `Parser(s)`, `Activity Types [Legacy Event Type]`).
+    Nor U+FFFD: an ® written in Latin-1 reads so (and is reported as invalid UTF-8)."""
+    text = header.replace("®", "").replace("™", "").replace("\ufffd", "").lower()
     text = text.replace("(r)", "").replace("(s)", "s").replace("[", "(").replace("]", ")")
     return " ".join(text.split()).rstrip(":").rstrip()
 

@@ -11,6 +11,7 @@ CODES: dict[str, tuple[str, str]] = {
     # reading the tree
     "unreadable-file": ("error", "the file could not be read (permissions, I/O error)"),
     "binary-file": ("error", "a Markdown file holds binary data"),
+    "utf16-page": ("warning", "a page in UTF-16 (with its byte order mark), not UTF-8; read as UTF-16"),
     "invalid-utf8": ("warning", "bytes that are not UTF-8; read with U+FFFD in their place"),
     "empty-page": ("warning", "the file is empty"),
     "page-too-large": ("error", "the file is larger than --max-page-bytes; not parsed"),

@@ -803,3 +803,15 @@ def test_types_in_paragraphs_pair_with_the_parsers_under_them():
         ("app-activity", None, "acme-act", "Ps/pC_a.md"),
         ("authentication-successful", None, "acme-auth", "Ps/pC_c.md"),
     ], [])
+
+
+def test_a_parser_link_without_a_target_is_a_parser_without_its_page():
+    assert cells.activity_parsers(cell("app-login<br> ↳[p-one]()<br> ↳[p-two](Ps/p2.md)")) == (
+        [("app-login", None, "p-one", None), ("app-login", None, "p-two", "Ps/p2.md")],
+        [("parser-without-link", "parser 'p-one' has no link to its page")])
+
+
+def test_a_registered_sign_written_in_latin1_does_not_hide_the_header():
+    # (the page's bytes `MITRE ATT&CK\xae TTPs` read as invalid UTF-8: U+FFFD where the sign was)
+    assert headers.meaning("MITRE ATT&CK\ufffd TTPs") == "mitre_ttps"
+    assert headers.meaning("MITRE ATT&CK\ufffd TTP") == "mitre_ttps"

@@ -165,6 +165,10 @@ def build_damaged(base: Path) -> Damaged:
     d.page("Damaged/ds_crlf.md", bw.replace(b"\n", b"\r\n"), same_as_bw=True)
     d.page("Damaged/ds_bom.md", b"\xef\xbb\xbf" + bw, same_as_bw=True)
     d.page("Damaged/ds_bom_crlf.md", b"\xef\xbb\xbf" + bw.replace(b"\n", b"\r\n"), same_as_bw=True)
+    # saved as UTF-16 (with its byte order mark, little or big endian): the same page
+    d.page("Damaged/ds_utf16le.md", bw.decode("utf-8").encode("utf-16"), "utf16-page", same_as_bw=True)
+    d.page("Damaged/ds_utf16be.md", b"\xfe\xff" + bw.decode("utf-8").encode("utf-16-be"), "utf16-page",
+           same_as_bw=True)
     d.page("Damaged/ds with space.md", bw, same_as_bw=True)
     d.page("Damaged/ds_new\nline.md", bw, "odd-file-name", same_as_bw=True)
     d.page("Damaged/ds_$(touch x).md", bw, same_as_bw=True)
