@@ -15,16 +15,17 @@ import re
 COLUMN_ALIASES: list[tuple[str, str]] = [
     # (Between the two words any joining mark, or none: `Activity Types<br>Parsers` reads as
     # `activity types parsers`.)
-    ("types_parsers", r"(activity|event) ?types? ?(\(.*\))? ?(/|&|and|with|[-–—+,;:|])? ?parsers?"
-                      r"|parsers? ?(/|&|and|[-–—+,;:|])? ?(activity|event) ?types?( ?\(.*\))?"),
+    ("types_parsers", r"(event ?/ ?)?(activity|event) ?types? ?(\(.*\))? ?(/|&|and|with|[-–—+,;:|])? ?parsers?"
+                      r"|parsers? ?(/|&|and|[-–—+,;:|])? ?(event ?/ ?)?(activity|event) ?types?( ?\(.*\))?"),
     ("use_case", r"use[ _-]?cases?( names?)?"),
     # (Counts columns may be spelt as counts: `Number of Parsers`, `# TTPs`, `Parsers Count`.)
     ("mitre_ttps", r"(number of |no\.? of |total |# ?(of )?)?(mitre )?(att&ck )?(ttps?|ttp\(s\)|techniques?)( count| total)?"
                    r"|mitre att&ck|mitre (att&ck )?technique ids?"),
-    ("content", r"contents?|rules? ?(&|and) ?models?"),
+    ("content", r"contents?|rules? ?(&|and|/) ?models?"),
     ("rules", r"(number of |no\.? of |total |# ?(of )?)?rules?( count| total)?"),
     ("models", r"(number of |no\.? of |total |# ?(of )?)?models?( count| total)?"),
-    ("activity_types", r"(number of |no\.? of |total |# ?(of )?)?(activity|event) ?types?( ?\(.*\))?( count| total)?"),
+    ("activity_types", r"(number of |no\.? of |total |# ?(of )?)?(event ?/ ?)?(activity|event) ?types?( ?\(.*\))?"
+                       r"( count| total)?"),
     ("parsers", r"(number of |no\.? of |total |# ?(of )?)?parsers?( count| total)?"),
     ("vendor", r"vendors?( names?)?"),
     ("product", r"(products?|data ?sources?)( names?)?"),

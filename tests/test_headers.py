@@ -14,6 +14,11 @@ from extractor import headers
     ("Activity Type (Legacy Event Type)/Parsers", "types_parsers"),
     ("Activity Type/Parsers", "types_parsers"),
     ("Activity Types / Parsers", "types_parsers"),
+    ("Activity Types – Parsers", "types_parsers"),
+    ("Activity Types Parsers", "types_parsers"),  # (`Activity Types<br>Parsers`)
+    ("Event/Activity Types/Parsers", "types_parsers"),
+    ("Event/Activity Type", "activity_types"),
+    ("Rules/Models", "content"),
     # TTP column and counts
     ("MITRE TTP", "mitre_ttps"),
     ("MITRE TTPs", "mitre_ttps"),
