@@ -55,6 +55,7 @@ CODES: dict[str, tuple[str, str]] = {
     "parser-without-type": ("warning", "parser links with no activity type before them"),
     "parser-without-name": ("warning", "a parser link with no text (`[](Ps/x.md)`); recorded with parser empty"),
     "parser-without-link": ("warning", "a parser line (`↳ name`) without a link to its page; recorded with parser_page empty"),
+    "broken-link": ("warning", "a link whose target holds a blank, which Markdown does not take for a link; its text is read as the name"),
     "stray-text": ("warning", "text in a cell that belongs to no record"),
     "stray-quote": ("warning", "a parser name or activity type with stray quotes (`\"`) at its ends; read without them"),
     "bad-ttp": ("warning", "a TTP item that is not `T#### - name`"),

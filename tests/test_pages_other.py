@@ -300,6 +300,27 @@ def test_config_reader_odd_syntax():
     assert parse_config("[" * 5000)["parser"] is None
 
 
+TEMPLATE_T = '\nt = {\n Vendor = V\n Fields = [ """({host}x)""" ]\n}\n'
+
+
+@pytest.mark.parametrize("config, vendor, fields", [
+    # HOCON `+=` appends to what the key held: the template's fields, then the parser's own
+    ('${T.t}{\nName = a\nConditions = [ """x""" ]\nFields += [\n  """user=({user}\\S+)"""\n]\n}' + TEMPLATE_T,
+     "V", ["host", "user"]),
+    ('${T.t}{\nName = a\nConditions = [ """x""" ]\nFields+=[\n  """u=({user}\\S+)""",\n  """s=({src_ip}x)"""\n]\n}'
+     + TEMPLATE_T, "V", ["host", "user", "src_ip"]),
+    # with no template to append to, its own
+    ('{\nName = a\nConditions = [ """x""" ]\nFields+=[ """({user}x)""" ]\n}', None, ["user"]),
+    # a plain `=` replaces the template's list
+    ('${T.t}{\nName = a\nConditions = [ """x""" ]\nFields = [ """({user}x)""" ]\n}' + TEMPLATE_T, "V", ["user"]),
+])
+def test_fields_appended_with_plus_equals(config, vendor, fields):
+    from extractor.pages.parser_config import parse_config
+
+    cfg = parse_config(config)
+    assert (cfg["parser"], cfg["vendor"], cfg["fields"], cfg["junk"]) == ("a", vendor, fields, [])
+
+
 def test_table_rows_outside_tables(tmp_path):
     pages = {
         # the docs generator's habit: header and delimiter glued, here with rows under them:

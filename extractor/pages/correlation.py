@@ -9,6 +9,8 @@ Columns are read by meaning; what a page does not give stays null.
 """
 from __future__ import annotations
 
+import re
+
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
@@ -84,9 +86,31 @@ def _table(result, table, meanings, labels) -> None:
             overlap = "true"
         # (tactics one per line, `<li>` or `<br>`, are a list as much as comma-separated ones)
         tactic = cells.comma_list(", ".join(text_of(x) for x in cells.lines(get(row, "mitre_tactic"))))
-        row_use_case = cells.first_link(get(row, "use_case"))[1] or None  # the link text names it
-        result.add("correlation_rules", (
-            text(row, "vendor") or vendor, text(row, "product") or product, row_use_case or use_case,
-            name, text(row, "description"), text(row, "activity_type"), tactic, text(row, "severity"),
-            overlap,
-            path, row.line))
+        row_vendor, row_product = text(row, "vendor") or vendor, text(row, "product") or product
+        for row_use_case in _use_cases(result, row, get(row, "use_case")) or [use_case]:
+            result.add("correlation_rules", (
+                row_vendor, row_product, row_use_case,
+                name, text(row, "description"), text(row, "activity_type"), tactic, text(row, "severity"),
+                overlap,
+                path, row.line))
+
+
+# `[Name](UseCases/uc_a, b.md)`: a link whose target holds a blank, which Markdown does not take
+# for a link (the docs generator writes such targets): the cell is then this text.
+_BROKEN_LINK = re.compile(r"\[(?P<text>[^\[\]]+)\]\((?P<url>[^()]*)\)")
+
+
+def _use_cases(result, row, cell) -> list:
+    """The use cases a row names: the text of each link in its cell (a rule may serve more
+    than one: a row each), else the cell's text; [] when the cell is empty."""
+    names = [cells.clean(tok[2]) for tok in cell if type(tok) is tuple and tok[0] == "a" and cells.clean(tok[2])]
+    if names:
+        return list(dict.fromkeys(names))
+    written = cells.clean(text_of(cell))
+    m = _BROKEN_LINK.fullmatch(written)
+    if m:
+        result.issues.append(issue(result.path, row.line, "broken-link",
+                                   f"the use-case link's target {m.group('url')!r} holds a blank, so it is no "
+                                   f"link; its text {cells.clean(m.group('text'))!r} is read as the use case"))
+        return [cells.clean(m.group("text"))]
+    return [written] if written else []

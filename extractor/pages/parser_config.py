@@ -239,6 +239,11 @@ class Subst:
         self.path, self.start = path, start
 
 
+# The substitution `key += value` stands for: the key's earlier value (HOCON), here the
+# template's.
+APPENDED = "+="
+
+
 class Reader:
     """A forgiving recursive reader over the tokens of one block. It never raises; text it
     cannot place is kept in `junk` as (start, text)."""
@@ -295,6 +300,11 @@ class Reader:
                 return  # ours, or an outer one (the generator drops closers): the caller decides
             if kind == "word" or kind == "str":
                 nxt = toks[i + 1]
+                append = False
+                if kind == "word" and nxt[0] == "punct" and nxt[1] == "=" and val.endswith("+") and len(val) > 1:
+                    val, append = val[:-1], True  # HOCON `Fields+= [...]`: appended to
+                elif nxt[0] == "word" and nxt[1] == "+" and toks[i + 2][1] == "=" and toks[i + 2][0] == "punct":
+                    i, nxt, append = i + 1, toks[i + 2], True  # `Fields += [...]`
                 if nxt[0] == "punct" and nxt[1] in ("=", "{"):  # a key
                     key = val
                     i += 1
@@ -306,7 +316,7 @@ class Reader:
                                 break
                             i += 1  # `Fields =` with its `[` on the next line
                     vtok = toks[i]
-                    if vtok[0] == "str" or vtok[0] == "word":
+                    if (vtok[0] == "str" or vtok[0] == "word") and not append:
                         after = toks[i + 1]
                         if after[0] == "nl" or after[0] is None or (after[0] == "punct" and after[1] in ",]}"):
                             # the common `key = value` on one line: what _value would return
@@ -315,6 +325,8 @@ class Reader:
                             continue
                     self.i = i
                     value = self._value()
+                    if append:  # what the key held before (a template's), then this
+                        value = Concat([Subst(APPENDED, start), value])
                     add((key, value, start))
                     continue
             if kind == "subst" or (kind == "punct" and val == "{"):
@@ -688,6 +700,8 @@ def _parse_config(text: str, page_key: str | None = None) -> dict:
     own, extends = _strings(p.get("fields"))
     strings = own
     if extends:
+        if fields_from is None and APPENDED in _substitutions(p.get("fields")):
+            fields_from = next((t for t in templates if t.get("fields") is not None), None)
         if fields_from is not None:
             strings = _strings(fields_from.get("fields"))[0] + own
     elif p.get("fields") is None:
