@@ -122,8 +122,17 @@ _ARROW_ONLY = {_ARROW, ""}
 _PARSER_MARK = re.compile(r"^\s*(?:↳|→|⤷|↪|└─*|-+>|=>)\s*(?P<name>\S.*)$")
 
 
-# Paragraph and division tags, which an activity-types cell may use to set its lines apart.
+# Paragraph and division tags, which a cell may use to set its lines apart.
 _BLOCK_TAG = re.compile(r"^</?(?:p|div)\b[^>]*>$", re.IGNORECASE)
+
+
+def _paragraph_lines(cell: list) -> list:
+    """A cell with no <br> whose lines are paragraphs (`<p>app-login</p><p>↳[parser](page)</p>`),
+    its paragraph tags read as line breaks. (Beside <br> lines a paragraph tag is inline:
+    `app-login <p>(legacy)</p>`.)"""
+    if BR in cell or not any(type(tok) is tuple and tok[0] == "h" and _BLOCK_TAG.match(tok[1]) for tok in cell):
+        return cell
+    return [BR if type(tok) is tuple and tok[0] == "h" and _BLOCK_TAG.match(tok[1]) else tok for tok in cell]
 
 _QUOTES = '"“”'
 # An activity type as the docs write them: `app-login`, `app-login:success`, `http-session:success
@@ -133,6 +142,20 @@ _TYPE_LIKE = re.compile(r'^["“”]*[a-z0-9][a-z0-9_.:-]*["“”]*(\s*\([^()]*
 
 def looks_like_type(text: str) -> bool:
     return bool(_TYPE_LIKE.match(text))
+
+
+def event_types(cell: list) -> tuple:
+    """The Event Type cell of a rules-and-models row -> its types: one, or several written a
+    line each (or `a, b` when every part is a type); () when empty. Text that is not a list
+    of types stays one name, as written."""
+    texts = [t for t in (clean(text_of(line)) for line in lines(_paragraph_lines(cell))) if t]
+    if len(texts) == 1 and "," in texts[0]:
+        parts = [clean(p) for p in texts[0].split(",")]
+        if all(looks_like_type(p) for p in parts):
+            texts = parts
+    if len(texts) > 1 and not all(looks_like_type(t) for t in texts):
+        texts = [" ".join(texts)]  # (one name across lines, as it was read before)
+    return tuple(dict.fromkeys(texts))
 
 
 def activity_type(text: str, problems: list) -> tuple[str, str | None]:
@@ -160,10 +183,7 @@ def activity_parsers(cell: list):
     problems: list[tuple[str, str]] = []
     current: tuple[str, str | None] | None = None
     current_used = True
-    if BR not in cell and any(type(tok) is tuple and tok[0] == "h" and _BLOCK_TAG.match(tok[1]) for tok in cell):
-        # `<p>app-login</p><p>↳[parser](page)</p>`: a cell with no <br> whose lines are
-        # paragraphs. (Beside <br> lines, a paragraph tag is inline: `app-login <p>(legacy)</p>`.)
-        cell = [BR if type(tok) is tuple and tok[0] == "h" and _BLOCK_TAG.match(tok[1]) else tok for tok in cell]
+    cell = _paragraph_lines(cell)
     for line in lines(cell):
         # The two shapes nearly every line has, read without the general machinery below:
         # ` ↳[parser](page)` and a bare ` activity-type`.
@@ -514,7 +534,14 @@ def _item_lines(line: list) -> list[list]:
             continue
         if type(tok) is tuple and tok[0] == "h":
             kind = _tag_kind(tok[1])
-            if kind == 1 and bold_closed and _starts_item(line, i):
+            if kind == 1 and _has_text(out[-1]) and _bold_technique(line, i):
+                # `... a description <b>T1133 - X</b>`: a technique line run into the item above
+                last = out[-1][-1] if out[-1] else None
+                if type(last) is str and last.rstrip()[-1:] in (";", ","):
+                    out[-1][-1] = last.rstrip()[:-1].rstrip()  # (`<b>T1 - A</b>, <b>T2 - B</b>`)
+                out.append([])
+                bold_closed = False
+            elif kind == 1 and bold_closed and _starts_item(line, i):
                 last = out[-1][-1] if out[-1] else None
                 if type(last) is str and last.rstrip()[-1:] in (";", ","):
                     out[-1][-1] = last.rstrip()[:-1].rstrip()  # the separator, not description
@@ -529,6 +556,22 @@ def _item_lines(line: list) -> list[list]:
 # What a rule or model ID looks like (`QF-GA-Admin`, `EM-InB-Ex`, `R-1`): words joined by `-`,
 # `_` or `.`. A bold word in a description (`<b>Note</b>:`, `<b>DC</b>:`) does not.
 _ID_LIKE = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+:?$")
+
+
+def _bold_technique(line: list, i: int) -> bool:
+    """Whether line[i] is a <b> around a whole technique, `<b>T1133 - External Remote
+    Services</b>` (id and name: a bare id in bold may be a word of a description)."""
+    inside = []
+    for j in range(i + 1, len(line)):
+        t = line[j]
+        if type(t) is str:
+            inside.append(t)
+        elif t[0] == "h" and _tag_kind(t[1]) == 2:
+            m = _TTP.match(" ".join("".join(inside).split()))
+            return bool(m and m.group("name"))
+        else:
+            return False
+    return False
 
 
 def _starts_item(line: list, i: int) -> bool:
@@ -559,13 +602,15 @@ def _looks_like_item(pre: str, bold, rest: str) -> bool:
 def rule_items(cell: list):
     """The Rules cell -> [(technique_id, technique_name, rule_id, description)], problems.
 
-    A technique line applies to the rule lines under it until the next technique line. A rule
-    before any technique gets technique None and a problem; so do the rules under a line that
-    is neither a technique nor a rule (that line is reported too).
+    A technique line applies to the rule lines under it until the next technique line;
+    technique lines with no rule between them (`<b>T1078 - A</b>, <b>T1133 - B</b>`) all apply,
+    a record each. A rule before any technique gets technique None and a problem; so do the
+    rules under a line that is neither a technique nor a rule (that line is reported too).
     """
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
-    current: tuple | None = None  # the technique in force
+    state = _Techniques()
+    cell = _paragraph_lines(cell)
     # Lines are walked by position (a cell holds hundreds): nearly every line of every release
     # is one of three shapes, read here directly with the result the general path gives them.
     for first, stop in _spans(cell):
@@ -575,56 +620,76 @@ def rule_items(cell: list):
         if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:
             item = _marked_item(cell[first], cell[first + 2], cell[first + 4])
             if item is not None:
-                if current is None:
-                    problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
-                    out.append((None, None, *item))
-                else:
-                    out.append(current + item)
+                state.rule(item, out, problems)
                 continue
         elif n == 3 and cell[first] is B_OPEN and cell[first + 2] is B_CLOSE and type(cell[first + 1]) is str:
             found = technique(" ".join(cell[first + 1].split()))
             if found:
-                current = found
+                state.technique(found)
                 continue
         parts = _item_lines(cell[first:stop])
         if len(parts) > 1:
             problems.append(("items-on-one-line", f"{len(parts)} items written on one line; read one by one"))
         for line in parts:
-            current = _rule_line(line, current, out, problems)
+            _rule_line(line, state, out, problems)
     return out, problems
 
 
-def _rule_line(line: list, current, out: list, problems: list):
-    """One line of a Rules cell, the general way: its item goes to `out`; returns the
-    technique in force after it."""
+class _Techniques:
+    """The techniques in force while a Rules cell is read."""
+    __slots__ = ("now", "used")
+
+    def __init__(self):
+        self.now: list = []  # [(technique_id, technique_name)]
+        self.used = True  # a rule was read under them: the next technique line starts anew
+
+    def technique(self, found: tuple) -> None:
+        if self.used:
+            self.now, self.used = [found], False
+        else:
+            self.now.append(found)
+
+    def end(self) -> None:
+        self.now, self.used = [], True
+
+    def rule(self, item: tuple, out: list, problems: list) -> None:
+        if not self.now:
+            problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
+            out.append((None, None, *item))
+        else:
+            out.extend([(*found, *item) for found in self.now])
+        self.used = True
+
+
+def _rule_line(line: list, state: _Techniques, out: list, problems: list) -> None:
+    """One line of a Rules cell, the general way: its item goes to `out`, a technique to
+    `state`."""
     mark, pre, bold, rest, text = _item_parts(line)
     if not text:
         if mark:
             problems.append(("bad-rule-item", f"rule item {mark!r} names no rule"))
-        return current
+        return
     if not mark or not rest.startswith(":"):
         # (A technique may be bulleted too, `- T1078 - Valid Accounts`; a marked line that
         # reads `ID: description` is a rule item whatever its ID looks like.)
         found = technique(text)
         if found:
-            return found
+            state.technique(found)
+            return
     if not mark:
         if not _looks_like_item(pre, bold, rest):
             problems.append(("bad-technique", f"line {text!r} is neither `T#### - name` nor a rule item"))
             # A broken technique line (bold, or an id) ends the technique above; a note in
             # plain text (or the rest of a description cut by a list tag) does not, so the
             # rules under it keep their technique.
-            return None if bold is not None or _TTP_ID_START.match(text) else current
+            if bold is not None or _TTP_ID_START.match(text):
+                state.end()
+            return
     item = _id_and_description(mark, pre, bold, rest, text)
     if item is None:
         problems.append(("bad-rule-item", f"rule item {text!r} has no `<b>ID</b>: description`"))
-        return current
-    if current is None:
-        problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
-        out.append((None, None, *item))
-    else:
-        out.append((*current, *item))
-    return current
+        return
+    state.rule(item, out, problems)
 
 
 @_remembered
@@ -632,6 +697,7 @@ def model_items(cell: list):
     """The Models cell -> [(model_id, description)], problems. Items are `• <b>ID</b>: text`."""
     out: list[tuple] = []
     problems: list[tuple[str, str]] = []
+    cell = _paragraph_lines(cell)
     for first, stop in _spans(cell):
         n = stop - first
         if not n:

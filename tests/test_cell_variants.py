@@ -815,3 +815,77 @@ def test_a_registered_sign_written_in_latin1_does_not_hide_the_header():
     # (the page's bytes `MITRE ATT&CK\xae TTPs` read as invalid UTF-8: U+FFFD where the sign was)
     assert headers.meaning("MITRE ATT&CK\ufffd TTPs") == "mitre_ttps"
     assert headers.meaning("MITRE ATT&CK\ufffd TTP") == "mitre_ttps"
+
+
+# ---------------------------------------------------------------------------------------------
+# rules and models cells in other shapes (expected records read off each cell)
+
+def test_rule_items_in_paragraphs():
+    md = ("<b>T1078 - Valid Accounts</b><p> ↳ <b>R-ONE</b>: First rule<p> ↳ <b>R-TWO</b>: Second rule<p><p>"
+          "<b>T1133 - External Remote Services</b><p> ↳ <b>R-THREE</b>: Third rule")
+    assert cells.rule_items(cell(md)) == ([
+        ("T1078", "Valid Accounts", "R-ONE", "First rule"), ("T1078", "Valid Accounts", "R-TWO", "Second rule"),
+        ("T1133", "External Remote Services", "R-THREE", "Third rule")], [])
+    assert cells.model_items(cell(" • <b>M-ONE</b>: Model one<p> • <b>M-TWO</b>: Model two")) == (
+        [("M-ONE", "Model one"), ("M-TWO", "Model two")], [])
+
+
+def test_a_technique_run_into_the_rule_above_starts_its_own_line():
+    md = "<b>T1078 - Valid Accounts</b> ↳ <b>R-ONE</b>: a <b>T1133 - External Remote Services</b> ↳ <b>R-TWO</b>: b"
+    rules, problems = cells.rule_items(cell(md))
+    assert rules == [("T1078", "Valid Accounts", "R-ONE", "a"), ("T1133", "External Remote Services", "R-TWO", "b")]
+    assert [code for code, _ in problems] == ["items-on-one-line"]
+
+
+def test_techniques_side_by_side_all_apply_to_the_rules_under_them():
+    md = ("<b>T1078 - Valid Accounts</b>, <b>T1133 - External Remote Services</b><br> ↳ <b>R-ONE</b>: a<br>"
+          "<b>T1110 - Brute Force</b><br> ↳ <b>R-TWO</b>: b")
+    rules, _ = cells.rule_items(cell(md))
+    assert rules == [("T1078", "Valid Accounts", "R-ONE", "a"), ("T1133", "External Remote Services", "R-ONE", "a"),
+                     ("T1110", "Brute Force", "R-TWO", "b")]
+
+
+@pytest.mark.parametrize("md, types", [
+    ("app-login", ("app-login",)),
+    ("app-login<br>app-activity", ("app-login", "app-activity")),
+    ("app-login, app-activity", ("app-login", "app-activity")),
+    ("<p>app-login</p><p>app-activity</p>", ("app-login", "app-activity")),
+    ("Logon, Logoff", ("Logon, Logoff",)),  # not a list of types: one name, as written
+    ("", ()),
+])
+def test_event_types_of_a_rules_row(md, types):
+    assert cells.event_types(cell(md)) == types
+
+
+RM_TWO_TYPES = """Rules by Product and UseCase
+============================
+Vendor: Acme
+------------
+### Product: Gate
+### Use-Case: Data Access
+
+| Rules | Models | MITRE ATT&CK® TTPs | Activity Types | Parsers |
+|:-----:|:------:|:------------------:|:--------------:|:-------:|
+|   1   |   1    |         1          |       2        |    1    |
+
+| Event Type | {extra}Rules | Models |
+| ---- | {extra_delim}---- | ---- |
+| app-login<br>app-activity | {extra_cell}<b>T1078 - Valid Accounts</b><br> ↳ <b>R-ONE</b>: First rule | • <b>M-ONE</b>: Model one |
+"""
+
+
+def test_a_rules_row_of_two_event_types_records_its_items_under_each(tmp_path):
+    page = RM_TWO_TYPES.format(extra="", extra_delim="", extra_cell="")
+    got = convert(tmp_path, {"DS/Acme/gate/RM/r_m_acme_gate_Data_Access.md": page})
+    assert rows(got["rules"], ["event_type", "technique_id", "rule_id", "source_line"]) == [
+        ("app-activity", "T1078", "R-ONE", 14), ("app-login", "T1078", "R-ONE", 14)]
+    assert rows(got["models"], ["event_type", "model_id"]) == [("app-activity", "M-ONE"), ("app-login", "M-ONE")]
+    assert len(got["issues"]) == 0
+
+
+def test_a_detail_table_with_a_parsers_column_is_no_counts_table(tmp_path):
+    page = RM_TWO_TYPES.format(extra="Parsers | ", extra_delim="---- | ", extra_cell="[p](../Ps/pC_p.md) | ")
+    got = convert(tmp_path, {"DS/Acme/gate/RM/r_m_acme_gate_Data_Access.md": page})
+    assert rows(got["rules"], ["event_type", "rule_id"]) == [("app-activity", "R-ONE"), ("app-login", "R-ONE")]
+    assert rows(got["use_case_counts"], ["rules", "models", "parsers", "source_line"]) == [(1, 1, 1, 10)]
+    assert rows(got["issues"], ["code", "source_line"]) == [("unknown-column", 12)]

@@ -55,7 +55,9 @@ def table_kind(header_meanings: tuple, names: tuple, under_matrix_title: bool) -
     # never has Parsers).
     k = m & COUNT_MEANINGS
     if m == k and {"rules", "parsers"} <= m:
-        return "counts"
+        # (unless its first row holds no numbers but items: a detail table with a Parsers
+        # column, `Event Type | Parsers | Rules | Models`, which classify() tells)
+        return LIKELY_COUNTS if _detail_kind(m) else "counts"
     # Mostly count columns but one more or one less (`Correlation Rules`, no `Parsers`): a
     # counts table only if its first row holds numbers, which classify() checks (a detail
     # table with a TTP column has the same header meanings). Tables that name products, use
@@ -71,6 +73,7 @@ _RULE_LIST_COLUMNS = frozenset({"rule_name", "name", "mitre_tactic", "severity",
 COUNT_MEANINGS = frozenset({"rules", "models", "mitre_ttps", "activity_types", "parsers"})
 _TEXT_COLUMNS = frozenset({"product", "use_case", "vendor", "types_parsers", "content"})
 MAYBE_COUNTS = "counts?"
+LIKELY_COUNTS = "counts!"
 
 
 def _detail_kind(m: set) -> str | None:
@@ -86,9 +89,13 @@ def _numbers_first_row(table, meanings) -> bool:
     """Whether the table is one row holding a whole number (or nothing, or `-`) in every count
     column, and numbers in two at least: a counts row, not a detail row that happens to
     start with a number (`| 4624 | | |`)."""
-    if len(table.rows) != 1:
-        return False
-    values = [text_of(c) for c, m in zip(table.rows[0].cells, meanings) if m in COUNT_MEANINGS]
+    return len(table.rows) == 1 and _numbers_row(table.rows[0], meanings)
+
+
+def _numbers_row(row, meanings) -> bool:
+    """Whether every count column of the row holds a whole number (or nothing, or `-`), two
+    at least."""
+    values = [text_of(c) for c, m in zip(row.cells, meanings) if m in COUNT_MEANINGS]
     numbers = [v for v in values if v.lower() not in _NO_COUNT]
     return len(numbers) >= 2 and all(v.replace(",", "").isdigit() for v in numbers)
 
@@ -183,6 +190,8 @@ def classify(doc: Doc) -> tuple[str, list]:
         kind, meanings = _table_kind(tuple(text_of(c) for c in t.header), t.heading.text if t.heading else "")
         if kind == MAYBE_COUNTS:
             kind = "counts" if _numbers_first_row(t, meanings) else _detail_kind(set(meanings))
+        elif kind == LIKELY_COUNTS:
+            kind = "counts" if not t.rows or _numbers_row(t.rows[0], meanings) else _detail_kind(set(meanings))
         tables.append((t, kind, list(meanings)))
     kinds = {k for _, k, _ in tables}
     meanings_seen = {m for _, _, ms in tables for m in ms}

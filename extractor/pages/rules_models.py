@@ -64,11 +64,13 @@ _READ_MAX = 50_000
 
 
 def _read_row(row, col) -> tuple:
-    """(event type, rule records, model records, problems) of one row."""
-    event_type = cells.clean(text_of(cell_of(row, col, "activity_types"))) or None
+    """(event types, rule records, model records, problems) of one row. The Event Type cell
+    names one type, or several (a line each, or `a, b`): the rules and models are then
+    recorded under each."""
+    types = cells.event_types(cell_of(row, col, "activity_types"))
     rules, found = cells.rule_items(cell_of(row, col, "rules"))
     models, more = cells.model_items(cell_of(row, col, "models"))
-    return event_type, rules, models, found + more
+    return types, rules, models, found + more
 
 
 def _items(result, table, meanings, labels) -> None:
@@ -86,14 +88,16 @@ def _items(result, table, meanings, labels) -> None:
                 if len(_READ) >= _READ_MAX:
                     _READ.clear()
                 _READ[row.key, where] = read
-        event_type, rules, models, found = read
+        event_types, rules, models, found = read
         problems(result, row.line, found)
-        if event_type is None and (rules or models):
+        if not event_types and (rules or models):
             result.issues.append(issue(path, row.line, "missing-event-type",
                                        f"row with {len(rules)} rules and {len(models)} models names no event type"))
-        # (a page lists thousands of items: rows are built by tuple concatenation, in bulk)
-        lead, tail = (*labels, event_type), (path, row.line)
-        if rules:
-            result.extend("rules", [lead + rule + tail for rule in rules])
-        if models:
-            result.extend("models", [lead + model + tail for model in models])
+        tail = (path, row.line)
+        for event_type in event_types or (None,):
+            # (a page lists thousands of items: rows are built by tuple concatenation, in bulk)
+            lead = (*labels, event_type)
+            if rules:
+                result.extend("rules", [lead + rule + tail for rule in rules])
+            if models:
+                result.extend("models", [lead + model + tail for model in models])
