@@ -377,6 +377,9 @@ def plain_item(text: str) -> tuple[str, str | None] | None:
 # The marks before an item: `↳` (rules) and `•` (models), and what another generator might
 # draw instead, as the data-source cells accept before a parser (arrows) and lists (bullets).
 _ITEM_MARKS = "↳•→⤷↪└·◦▪"
+# A mark typed on a keyboard at the end of a text, after a blank (`- `, `* `, `+ `, `-> `, `=> `):
+# one more item follows when a `<b>ID</b>:` does.
+_TYPED_MARK_END = re.compile(r"(?:^|\s)(-+>|=>|[-*+])\s*$")
 _BOLD_OPEN = ("<b>", "<strong>")
 _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
@@ -523,7 +526,10 @@ def _item_lines(line: list) -> list[list]:
     for i, tok in enumerate(line):
         if type(tok) is str:
             cut = max(tok.rfind(m) for m in _ITEM_MARKS)
-            if cut >= 0 and not tok[cut + 1:].strip() and i + 1 < n and _starts_item(line, i + 1) \
+            if cut < 0 or tok[cut + 1:].strip():
+                typed = _TYPED_MARK_END.search(tok)  # `a - <b>M-2</b>: b`: a mark typed on a keyboard
+                cut = typed.start(1) if typed else -1
+            if cut >= 0 and i + 1 < n and _starts_item(line, i + 1) \
                     and (tok[:cut].strip() or _has_text(out[-1])):
                 if tok[:cut]:
                     out[-1].append(tok[:cut])

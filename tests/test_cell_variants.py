@@ -889,3 +889,17 @@ def test_a_detail_table_with_a_parsers_column_is_no_counts_table(tmp_path):
     assert rows(got["rules"], ["event_type", "rule_id"]) == [("app-activity", "R-ONE"), ("app-login", "R-ONE")]
     assert rows(got["use_case_counts"], ["rules", "models", "parsers", "source_line"]) == [(1, 1, 1, 10)]
     assert rows(got["issues"], ["code", "source_line"]) == [("unknown-column", 12)]
+
+
+@pytest.mark.parametrize("mark", ["-", "*", "+", "->", "=>"])
+def test_items_after_a_typed_mark_on_one_line(mark):
+    models, problems = cells.model_items(cell(f"{mark} <b>M-ONE</b>: a {mark} <b>M-TWO</b>: b"))
+    assert models == [("M-ONE", "a"), ("M-TWO", "b")]
+    assert [code for code, _ in problems] == ["items-on-one-line"]
+    rules, _ = cells.rule_items(cell(f"<b>T1078 - V</b><br>{mark} <b>R-1</b>: a {mark} <b>R-2</b>: b"))
+    assert rules == [("T1078", "V", "R-1", "a"), ("T1078", "V", "R-2", "b")]
+
+
+def test_a_dash_inside_a_description_cuts_nothing():
+    # (no blank before it, or no `<b>ID</b>:` after it)
+    assert cells.model_items(cell("• <b>M-1</b>: pre-<b>X-Y</b>: b - c")) == ([("M-1", "pre-X-Y: b - c")], [])
