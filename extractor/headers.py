@@ -29,8 +29,10 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("parsers", r"(number of |no\.? of |total |# ?(of )?)?parsers?( count| total)?"),
     ("vendor", r"vendors?( names?)?"),
     ("product", r"(products?|data ?sources?)( names?)?"),
-    ("old_parser", r"old (parser )?names?|(old|legacy|previous|former) parsers?( names?)?"),
-    ("new_parser", r"new(-scale| scale|scale)? (parser )?names?|(new(-scale| scale|scale)?|current) parsers?( names?)?"),
+    ("old_parser", r"old (parser )?names?|(old|legacy|previous|former) parsers?( names?)?"
+                   r"|parsers?( names?)? ?\((old|legacy|previous|former)\)"),
+    ("new_parser", r"new(-scale| scale|scale)? (parser )?names?|(new(-scale| scale|scale)?|current) parsers?( names?)?"
+                   r"|parsers?( names?)? ?\((new|current)\)"),
     ("rule_name", r"(correlation )?rule ?names?|correlation rules?"),
     ("name", r"names?"),
     ("description", r"descriptions?"),

@@ -57,6 +57,14 @@ def read_arrow(out: str, name: str) -> pa.Table | None:
     return None
 
 
+def _nullable_ints(type_: pa.DataType):
+    if pa.types.is_integer(type_):
+        import pandas as pd
+
+        return pd.api.types.pandas_dtype(f"{'U' if pa.types.is_unsigned_integer(type_) else ''}Int{type_.bit_width}")
+    return None
+
+
 def load(out: str = "out", categories: bool = True) -> Tables:
     """Read every table of an output folder written by convert() or history()."""
     manifest(out)
@@ -65,7 +73,9 @@ def load(out: str = "out", categories: bool = True) -> Tables:
         data = read_arrow(out, name)
         if data is None:
             continue
-        frame = data.to_pandas()
+        # Whole numbers stay whole numbers where some are missing (pandas' nullable Int32,
+        # missing = <NA>), instead of turning into floats with NaN.
+        frame = data.to_pandas(types_mapper=_nullable_ints)
         if categories and len(frame):
             for col in frame.columns:
                 if frame[col].dtype == object or str(frame[col].dtype) in ("string", "str"):

@@ -19,6 +19,8 @@ from extractor import headers
     ("Event/Activity Types/Parsers", "types_parsers"),
     ("Event/Activity Type", "activity_types"),
     ("Rules/Models", "content"),
+    ("Parser (old)", "old_parser"),
+    ("Parser Name (new)", "new_parser"),
     # TTP column and counts
     ("MITRE TTP", "mitre_ttps"),
     ("MITRE TTPs", "mitre_ttps"),

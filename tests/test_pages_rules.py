@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -216,7 +217,7 @@ def _rows(df, columns=None) -> list[tuple]:
     columns = columns or [c for c in df.columns if c != "release"]
     out = []
     for rec in df[columns].astype(object).itertuples(index=False, name=None):
-        out.append(tuple(None if v is None or v != v else (int(v) if isinstance(v, float) else v)
+        out.append(tuple(None if v is None or v is pd.NA or v != v else (int(v) if isinstance(v, float) else v)
                          for v in rec))
     return sorted(out, key=repr)
 
