@@ -389,7 +389,9 @@ _DESC_LEADS = frozenset(":-–—")
 # when they stand alone before the item (never inside a description, nor to cut a line).
 _ASCII_MARKS = frozenset({"-", "*", "+", "->", "-->", "=>", ">", "–", "—"})
 _MARKS = frozenset(_ITEM_MARKS) | _ASCII_MARKS
-_AA_OVERLAP = re.compile(r"^[\u26a0\ufe0f!\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b", re.IGNORECASE)
+# The overlap flag, on its own line or after the name on the same one (`Rule A ⚠ Overlaps with
+# Advanced Analytics rule.`, `(overlaps with AA)`): the flag runs to the end of its line.
+_AA_OVERLAP = re.compile(r"[\u26a0\ufe0f!(\s]*\boverlaps?\s+with\s+(advanced\s+analytics|aa)\b.*$", re.IGNORECASE)
 
 
 _TAG_KINDS: dict = {}  # inline HTML -> 1 opens bold, 2 closes it, 0 anything else
@@ -739,11 +741,13 @@ def correlation_name(cell: list) -> tuple[str | None, bool]:
     name; that line is a flag, not part of the name."""
     name_lines: list[str] = []
     overlaps = False
-    for line in lines(cell):
+    for line in lines(_paragraph_lines(cell)):
         text = text_of(line)
-        if _AA_OVERLAP.match(text):
+        m = _AA_OVERLAP.search(text)
+        if m:
             overlaps = True
-        elif text:
+            text = text[:m.start()]
+        if text.strip():
             name_lines.append(text)
     return clean(" ".join(name_lines)) or None, overlaps
 

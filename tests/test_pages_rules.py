@@ -402,6 +402,11 @@ def test_correlation_name_and_comma_list():
     assert cells.correlation_name(_cell("A: b<br><br>&#x26A0; Overlaps with Advanced Analytics rule.")) \
         == ("A: b", True)
     assert cells.correlation_name(_cell("Plain name")) == ("Plain name", False)
+    # the flag after a paragraph tag, on the name's own line, or in other words
+    assert cells.correlation_name(_cell("Rule A<p>&#x26A0; Overlaps with Advanced Analytics rule.")) == ("Rule A", True)
+    assert cells.correlation_name(_cell("Rule A &#x26A0; Overlaps with Advanced Analytics rule.")) == ("Rule A", True)
+    assert cells.correlation_name(_cell("Rule A (overlaps with AA)")) == ("Rule A", True)
+    assert cells.correlation_name(_cell("Rule overlapping nothing")) == ("Rule overlapping nothing", False)
     assert cells.comma_list("Stealth ,Persistence,, Impact ") == "Stealth, Persistence, Impact"
 
 
