@@ -360,3 +360,19 @@ def test_a_page_without_counts_that_no_page_of_its_product_leads_to_stays_a_prod
     t = convert(tmp_path, {page: _ds_page(False, "Malware", None)})
     assert [r[:4] for r in rows(t, "products")] == [("Acme", "Gate", None, None)]
     assert issues(t) == [(page, None, "missing-counts")]
+
+
+def test_a_data_sources_table_with_categories_fills_both_tables(tmp_path):
+    ds = ("Exabeam Data Sources\n====================\n\n| Vendor | Product | Category |\n| -- | -- | -- |\n"
+          "| Acme | [Gate](DS/Acme/gate/ds_acme_gate.md)<br>[Door](DS/Acme/door/ds_acme_door.md) | Identity |\n")
+    cats = ("Exabeam Product Categories\n==========================\n\n| Product Category | Vendor | Product |\n"
+            "| -- | -- | -- |\n| Storage | Orrin | [Vault](DS/Orrin/vault/ds_orrin_vault.md) |\n")
+    t = convert(tmp_path, {"Exabeam Data Sources.md": ds, "Exabeam Product Categories.md": cats})
+    assert rows(t, "data_source_index") == [
+        ("Acme", "Door", "DS/Acme/door/ds_acme_door.md", "Exabeam Data Sources.md", 6),
+        ("Acme", "Gate", "DS/Acme/gate/ds_acme_gate.md", "Exabeam Data Sources.md", 6)]
+    assert rows(t, "product_categories") == [
+        ("Identity", None, "Acme", "Door", "Exabeam Data Sources.md", 6),
+        ("Identity", None, "Acme", "Gate", "Exabeam Data Sources.md", 6),
+        ("Storage", None, "Orrin", "Vault", "Exabeam Product Categories.md", 6)]
+    assert issues(t) == []

@@ -25,6 +25,7 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import text_of
+from . import PageResult
 from .common import cell_of, check_row, columns, tactic_columns
 
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
@@ -50,7 +51,12 @@ def extract(result, doc, tables) -> None:
         if {"old_parser", "new_parser"} <= m:
             _renames(result, table, meanings)
         elif "category" in m and "product" in m:
-            _categories(result, table, meanings)
+            if "vendor" in m and doc.headings and headers.DATA_SOURCES_TITLE.search(doc.headings[0].text):
+                # `Vendor | Product | Category` on the data-sources page: both lists in one
+                _data_sources(result, table, meanings, also=("category", "description"))
+                _categories(result, table, meanings, report=False)
+            else:
+                _categories(result, table, meanings)
         elif {"vendor", "product"} <= m:
             _data_sources(result, table, meanings)
         else:
@@ -161,9 +167,10 @@ def _products(result, items: list, line: int) -> list:
     return items
 
 
-def _data_sources(result, table, meanings) -> None:
+def _data_sources(result, table, meanings, also: tuple = ()) -> None:
+    """`also`: meanings another reader of the same table takes (not unknown columns)."""
     path = result.path
-    col = columns(result, table, meanings, ("vendor", "product"))
+    col = columns(result, table, meanings, ("vendor", "product"), others=also)
     for row in table.rows:
         check_row(result, table, row, len(table.header))
         vendor = text_of(cell_of(row, col, "vendor")) or None
@@ -174,19 +181,25 @@ def _data_sources(result, table, meanings) -> None:
             result.add("data_source_index", (vendor, product, page, path, row.line))
 
 
-def _categories(result, table, meanings) -> None:
+def _categories(result, table, meanings, report: bool = True) -> None:
+    """`report`: False when the table was read (and its problems reported) as data sources."""
     path = result.path
-    col = columns(result, table, meanings, ("category", "description", "product"))
+    wanted = ("category", "description", "vendor", "product")
+    col = columns(result, table, meanings, wanted) if report else \
+        {m: i for i, m in reversed(list(enumerate(meanings))) if m in wanted}
+    quiet = PageResult(path, result.kind, 0)  # (where the problems go when already reported)
     for row in table.rows:
-        check_row(result, table, row, len(table.header))
+        if report:
+            check_row(result, table, row, len(table.header))
         category = text_of(cell_of(row, col, "category")) or None
         description: str | None = text_of(cell_of(row, col, "description"))
         description = None if not description or _PLACEHOLDER.match(description) else description
-        items = _link_items(result, cell_of(row, col, "product"), row.line)
+        vendor = text_of(cell_of(row, col, "vendor")) or None
+        items = _link_items(result if report else quiet, cell_of(row, col, "product"), row.line)
         if category is None:
             result.issues.append(issue(path, row.line, "empty-category", "the row names no category"))
-        for product, page in _products(result, items, row.line):
-            result.add("product_categories", (category, description, None, product, path, row.line))
+        for product, page in _products(result if report else quiet, items, row.line):
+            result.add("product_categories", (category, description, vendor, product, path, row.line))
 
 
 # ---------------------------------------------------------------------------------------------
