@@ -376,3 +376,13 @@ def test_a_data_sources_table_with_categories_fills_both_tables(tmp_path):
         ("Identity", None, "Acme", "Gate", "Exabeam Data Sources.md", 6),
         ("Storage", None, "Orrin", "Vault", "Exabeam Product Categories.md", 6)]
     assert issues(t) == []
+
+
+def test_a_use_case_row_naming_two_products_gives_each_its_records(tmp_path):
+    page = (UC_HEAD + "| Product | MITRE ATT&CK® TTP | Content |\n| :----: | ---- | ---- |\n"
+            "| [Gate](../DS/Acme/gate/ds_acme_gate.md)<br>[Door](../DS/Acme/door/ds_acme_door.md) "
+            "| T1078 - Valid Accounts | [<ul><li>3 Rules</li></ul>](../DS/Acme/gate/RM/r_m.md) |\n")
+    t = convert(tmp_path, {"UseCases/uc_data_access.md": page})
+    assert [(r[2], r[3], r[5], r[-1]) for r in rows(t, "use_case_products")] == [
+        ("Door", "T1078", 3, "../DS/Acme/door/ds_acme_door.md"), ("Gate", "T1078", 3, "../DS/Acme/gate/ds_acme_gate.md")]
+    assert issues(t) == []

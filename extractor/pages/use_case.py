@@ -169,10 +169,14 @@ def _products(result, table, meanings, use_case, vendor) -> str | None:
             continue
         check_row(result, table, row, width)
         line = row.line
-        product: str | None
-        product_page, product = cells.first_link(cell_of(row, col, "product"))
-        product = product or None
-        if product is None:
+        # (one product a row; a cell naming several, a link each, gives each the row's records)
+        product_cell = cell_of(row, col, "product")
+        named: list[tuple[str | None, str | None]] = [(tok[1], cells.clean(tok[2])) for tok in product_cell
+                 if type(tok) is tuple and tok[0] == "a" and cells.clean(tok[2])]
+        if len(named) < 2:
+            page, text = cells.first_link(product_cell)
+            named = [(page, text or None)]
+        if named[0][1] is None:
             result.issues.append(issue(path, line, "empty-product", "the row names no product"))
         rules = models = None
         if "content" in col:
@@ -180,12 +184,14 @@ def _products(result, table, meanings, use_case, vendor) -> str | None:
             for msg in problems:
                 result.issues.append(issue(path, line, "bad-content", msg))
         event_types = ", ".join(cells.list_items(cell_of(row, col, "activity_types"))) or None
-        for category in cells.list_items(cell_of(row, col, "category")):
-            result.add("use_case_categories", (vendor, product, use_case, category, path, line))
+        categories = cells.list_items(cell_of(row, col, "category"))
         ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         for msg in problems:
             result.issues.append(issue(path, line, "bad-ttp", msg))
-        for tid, name in ttps or [(None, None)]:
-            result.add("use_case_products", (use_case, vendor, product, tid, name, rules, models,
-                                             event_types, path, line, product_page))
+        for product_page, product in named:
+            for category in categories:
+                result.add("use_case_categories", (vendor, product, use_case, category, path, line))
+            for tid, name in ttps or [(None, None)]:
+                result.add("use_case_products", (use_case, vendor, product, tid, name, rules, models,
+                                                 event_types, path, line, product_page))
     return vendor_label
