@@ -304,6 +304,11 @@ def content(cell: list):
     problems = []
     if text and found["rule"] is None and found["model"] is None:
         problems.append(f"Content cell {text!r} names no rule or model count")
+    else:
+        # `three Rules, 1 Models`: a count the text names but not as a number
+        for what in ("rule", "model"):
+            if found[what] is None and re.search(rf"\b{what}s?\b", text, re.IGNORECASE):
+                problems.append(f"Content cell {text!r} names {what}s but no number of them")
     return (found["rule"], found["model"], url), problems
 
 

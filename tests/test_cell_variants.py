@@ -903,3 +903,8 @@ def test_items_after_a_typed_mark_on_one_line(mark):
 def test_a_dash_inside_a_description_cuts_nothing():
     # (no blank before it, or no `<b>ID</b>:` after it)
     assert cells.model_items(cell("• <b>M-1</b>: pre-<b>X-Y</b>: b - c")) == ([("M-1", "pre-X-Y: b - c")], [])
+
+
+def test_a_content_count_written_in_words_is_reported():
+    assert cells.content(cell("[<ul><li>three Rules</li></ul><ul><li>1 Models</li></ul>](RM/x.md)")) == (
+        (None, 1, "RM/x.md"), ["Content cell 'three Rules 1 Models' names rules but no number of them"])
