@@ -34,7 +34,7 @@ COLUMN_ALIASES: list[tuple[str, str]] = [
     ("new_parser", r"new(-scale| scale|scale)? (parser )?names?|(new(-scale| scale|scale)?|current) parsers?( names?)?"
                    r"|parsers?( names?)? ?\((new|current)\)"),
     ("rule_name", r"(correlation )?rule ?names?|correlation rules?"),
-    ("name", r"names?"),
+    ("name", r"names?|titles?"),
     ("description", r"descriptions?"),
     ("mitre_tactic", r"(mitre )?(att&ck )?tactics?"),
     ("severity", r"severity"),

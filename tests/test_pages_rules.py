@@ -580,3 +580,10 @@ def test_correlation_rule_use_cases_as_written(tmp_path):
         ("Rule one", "Malware", 6), ("Rule one", "Ransomware", 6),
         ("Rule three", "Data Leak", 8), ("Rule two", "Brute Force Attack, lateral Movement", 7)]
     assert issues(t) == [(CR_INDEX, 7, "broken-link")]
+
+
+@pytest.mark.parametrize("header", ["Rule", "Title", "Rule Name"])
+def test_correlation_rule_names_under_other_headers(tmp_path, header):
+    table = CR_USE_CASES.replace("| Rule Name |", f"| {header} |", 1)
+    t = convert(tmp_path, {CR_INDEX: "Exabeam Correlation Rules\n=========================\n\n" + table})
+    assert sorted({r[3] for r in rows(t, "correlation_rules")}) == ["Rule one", "Rule three", "Rule two"]

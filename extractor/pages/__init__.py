@@ -121,7 +121,8 @@ _CORRELATION_COLUMNS = {"mitre_tactic", "severity", "overlap_with_aa"}
 
 def _correlation_table(meanings) -> bool:
     m = set(meanings)
-    return bool(m & {"name", "rule_name"}) and len(m & _CORRELATION_COLUMNS) >= 2 and not (
+    # (`Rule` alone heads the names too: beside two correlation columns, not a count)
+    return bool(m & {"name", "rule_name", "rules"}) and len(m & _CORRELATION_COLUMNS) >= 2 and not (
         m & {"change_status", "change_date"})
 
 

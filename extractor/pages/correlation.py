@@ -44,6 +44,9 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
 def _table(result, table, meanings, labels) -> None:
     path = result.path
     names = ", ".join(repr(text_of(c)) for c in table.header)
+    if not {"name", "rule_name"} & set(meanings) and len(set(meanings) & {"mitre_tactic", "severity",
+                                                                        "overlap_with_aa"}) >= 2:
+        meanings = ["name" if m == "rules" else m for m in meanings]  # `Rule | ... | Severity`
     if _CHANGE_LOG & set(meanings) or not {"name", "rule_name"} & set(meanings):
         what = "a change log" if _CHANGE_LOG & set(meanings) else "not a list of correlation rules"
         result.issues.append(issue(path, table.line, "unknown-table",
