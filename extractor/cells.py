@@ -571,20 +571,24 @@ def _item_lines(line: list) -> list[list]:
 _ID_LIKE = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+:?$")
 
 
-def _bold_technique(line: list, i: int) -> bool:
-    """Whether line[i] is a <b> around a whole technique, `<b>T1133 - External Remote
-    Services</b>` (id and name: a bare id in bold may be a word of a description)."""
+def _bold_text(line: list, i: int) -> tuple[str, int] | None:
+    """The text inside the <b> at line[i], and where its </b> is; None when it is not closed."""
     inside = []
     for j in range(i + 1, len(line)):
         t = line[j]
         if type(t) is str:
             inside.append(t)
         elif t[0] == "h" and _tag_kind(t[1]) == 2:
-            m = _TTP.match(" ".join("".join(inside).split()))
-            return bool(m and m.group("name"))
-        else:
-            return False
-    return False
+            return "".join(inside), j
+    return None
+
+
+def _bold_technique(line: list, i: int) -> bool:
+    """Whether line[i] is a <b> around a whole technique, `<b>T1133 - External Remote
+    Services</b>` (id and name: a bare id in bold may be a word of a description)."""
+    found = _bold_text(line, i)
+    m = _TTP.match(" ".join(found[0].split())) if found else None
+    return bool(m and m.group("name"))
 
 
 def _starts_item(line: list, i: int) -> bool:
@@ -593,17 +597,13 @@ def _starts_item(line: list, i: int) -> bool:
     tok = line[i]
     if not (type(tok) is tuple and tok[0] == "h" and _tag_kind(tok[1]) == 1):
         return False
-    inside = []
-    for j in range(i + 1, len(line)):
-        t = line[j]
-        if type(t) is str:
-            inside.append(t)
-        elif t[0] == "h" and _tag_kind(t[1]) == 2:
-            after = line[j + 1] if j + 1 < len(line) else ""
-            text = "".join(inside).strip()
-            colon = text.endswith(":") or (type(after) is str and after.lstrip().startswith(":"))
-            return colon and bool(_ID_LIKE.match(text))
-    return False  # never closed
+    found = _bold_text(line, i)
+    if found is None:
+        return False  # never closed
+    text, j = found[0].strip(), found[1]
+    after = line[j + 1] if j + 1 < len(line) else ""
+    colon = text.endswith(":") or (type(after) is str and after.lstrip().startswith(":"))
+    return colon and bool(_ID_LIKE.match(text))
 
 
 def _looks_like_item(pre: str, bold, rest: str) -> bool:
