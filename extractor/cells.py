@@ -148,6 +148,10 @@ def event_types(cell: list) -> tuple:
     """The Event Type cell of a rules-and-models row -> its types: one, or several written a
     line each (or `a, b` when every part is a type); () when empty. Text that is not a list
     of types stays one name, as written."""
+    if len(cell) == 1 and type(cell[0]) is str:  # (nearly every cell: one type)
+        text = clean(cell[0])
+        if "," not in text:
+            return (text,) if text else ()
     texts = [t for t in (clean(text_of(line)) for line in lines(_paragraph_lines(cell))) if t]
     if len(texts) == 1 and "," in texts[0]:
         parts = [clean(p) for p in texts[0].split(",")]
@@ -385,6 +389,7 @@ _ITEM_MARKS = "↳•→⤷↪└·◦▪"
 # A mark typed on a keyboard at the end of a text, after a blank (`- `, `* `, `+ `, `-> `, `=> `):
 # one more item follows when a `<b>ID</b>:` does.
 _TYPED_MARK_END = re.compile(r"(?:^|\s)(-+>|=>|[-*+])\s*$")
+_TYPED_LAST = ("-", "*", "+", ">")
 _BOLD_OPEN = ("<b>", "<strong>")
 _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
@@ -534,7 +539,8 @@ def _item_lines(line: list) -> list[list]:
         if type(tok) is str:
             cut = max(tok.rfind(m) for m in _ITEM_MARKS)
             if cut < 0 or tok[cut + 1:].strip():
-                typed = _TYPED_MARK_END.search(tok)  # `a - <b>M-2</b>: b`: a mark typed on a keyboard
+                # `a - <b>M-2</b>: b`: a mark typed on a keyboard
+                typed = _TYPED_MARK_END.search(tok) if tok.rstrip()[-1:] in _TYPED_LAST else None
                 cut = typed.start(1) if typed else -1
             if cut >= 0 and i + 1 < n and _starts_item(line, i + 1) \
                     and (tok[:cut].strip() or _has_text(out[-1])):
@@ -633,7 +639,11 @@ def rule_items(cell: list):
         if n == 5 and cell[first + 1] is B_OPEN and cell[first + 3] is B_CLOSE:
             item = _marked_item(cell[first], cell[first + 2], cell[first + 4])
             if item is not None:
-                state.rule(item, out, problems)
+                if len(state.now) == 1:  # (nearly every rule: one technique in force)
+                    out.append(state.now[0] + item)
+                    state.used = True
+                else:
+                    state.rule(item, out, problems)
                 continue
         elif n == 3 and cell[first] is B_OPEN and cell[first + 2] is B_CLOSE and type(cell[first + 1]) is str:
             found = technique(" ".join(cell[first + 1].split()))
@@ -670,7 +680,7 @@ class _Techniques:
             problems.append(("rule-without-technique", f"rule {item[0]!r} has no technique before it"))
             out.append((None, None, *item))
         else:
-            out.extend([(*found, *item) for found in self.now])
+            out.extend([found + item for found in self.now])
         self.used = True
 
 
