@@ -311,7 +311,7 @@ def content(cell: list):
     else:
         # `three Rules, 1 Models`: a count the text names but not as a number
         for what in ("rule", "model"):
-            if found[what] is None and re.search(rf"\b{what}s?\b", text, re.IGNORECASE):
+            if found[what] is None and re.search(rf"(?<![\w-]){what}s?(?![\w-])", text, re.IGNORECASE):
                 problems.append(f"Content cell {text!r} names {what}s but no number of them")
     return (found["rule"], found["model"], url), problems
 
@@ -390,6 +390,17 @@ _ITEM_MARKS = "↳•→⤷↪└·◦▪"
 # one more item follows when a `<b>ID</b>:` does.
 _TYPED_MARK_END = re.compile(r"(?:^|\s)(-+>|=>|[-*+])\s*$")
 _TYPED_LAST = ("-", "*", "+", ">")
+_TYPED_MARK_START = re.compile(r"^\s*(-+>|=>|[-*+])(?:\s|$)")
+
+
+def _leading_text(line: list) -> str:
+    """The text a line starts with, up to its first tag or link (the parser may split it)."""
+    head = []
+    for tok in line:
+        if type(tok) is not str:
+            break
+        head.append(tok)
+    return "".join(head)
 _BOLD_OPEN = ("<b>", "<strong>")
 _BOLD_CLOSE = ("</b>", "</strong>")
 _BARE_ITEM = re.compile(r"^(?P<id>[^\s:<>]+)\s*:\s*(?P<desc>.*)$")
@@ -399,9 +410,11 @@ _DESC_LEADS = frozenset(":-–—")
 # when they stand alone before the item (never inside a description, nor to cut a line).
 _ASCII_MARKS = frozenset({"-", "*", "+", "->", "-->", "=>", ">", "–", "—"})
 _MARKS = frozenset(_ITEM_MARKS) | _ASCII_MARKS
-# The overlap flag, on its own line or after the name on the same one (`Rule A ⚠ Overlaps with
-# Advanced Analytics rule.`, `(overlaps with AA)`): the flag runs to the end of its line.
-_AA_OVERLAP = re.compile(r"[\u26a0\ufe0f!(\s]*\boverlaps?\s+with\s+(advanced\s+analytics|aa)\b.*$", re.IGNORECASE)
+# The overlap flag, on its own line or after the name on the same one behind its sign (`Rule A ⚠
+# Overlaps with Advanced Analytics rule.`, `(overlaps with AA)`): it runs to the end of its line.
+# (Without the sign, mid-line, `overlaps with AA` is words of the name.)
+_AA_OVERLAP = re.compile(r"(?:^|[\u26a0\ufe0f!(])[\u26a0\ufe0f!(\s]*overlaps?\s+with\s+(advanced\s+analytics|aa)\b.*$",
+                         re.IGNORECASE)
 
 
 _TAG_KINDS: dict = {}  # inline HTML -> 1 opens bold, 2 closes it, 0 anything else
@@ -541,7 +554,10 @@ def _item_lines(line: list) -> list[list]:
             if cut < 0 or tok[cut + 1:].strip():
                 # `a - <b>M-2</b>: b`: a mark typed on a keyboard
                 typed = _TYPED_MARK_END.search(tok) if tok.rstrip()[-1:] in _TYPED_LAST else None
-                cut = typed.start(1) if typed else -1
+                # (only the mark the line's own items are written with: a dash in a description
+                # before a bold word is text)
+                lead = _TYPED_MARK_START.match(_leading_text(line))
+                cut = typed.start(1) if typed and lead and lead.group(1) == typed.group(1) else -1
             if cut >= 0 and i + 1 < n and _starts_item(line, i + 1) \
                     and (tok[:cut].strip() or _has_text(out[-1])):
                 if tok[:cut]:
@@ -553,11 +569,12 @@ def _item_lines(line: list) -> list[list]:
             continue
         if type(tok) is tuple and tok[0] == "h":
             kind = _tag_kind(tok[1])
-            if kind == 1 and _has_text(out[-1]) and _bold_technique(line, i):
-                # `... a description <b>T1133 - X</b>`: a technique line run into the item above
+            if kind == 1 and _has_text(out[-1]) and _run_in_technique(line, i, out[-1]):
+                # `... a description <b>T1133 - X</b> ↳ ...`: a technique line run into the item
+                # above (or beside another technique: `<b>T1 - A</b>, <b>T2 - B</b>`)
                 last = out[-1][-1] if out[-1] else None
                 if type(last) is str and last.rstrip()[-1:] in (";", ","):
-                    out[-1][-1] = last.rstrip()[:-1].rstrip()  # (`<b>T1 - A</b>, <b>T2 - B</b>`)
+                    out[-1][-1] = last.rstrip()[:-1].rstrip()
                 out.append([])
                 bold_closed = False
             elif kind == 1 and bold_closed and _starts_item(line, i):
@@ -589,12 +606,20 @@ def _bold_text(line: list, i: int) -> tuple[str, int] | None:
     return None
 
 
-def _bold_technique(line: list, i: int) -> bool:
-    """Whether line[i] is a <b> around a whole technique, `<b>T1133 - External Remote
-    Services</b>` (id and name: a bare id in bold may be a word of a description)."""
+def _run_in_technique(line: list, i: int, before: list) -> bool:
+    """Whether line[i] is a <b> around a whole technique (`<b>T1133 - External Remote
+    Services</b>`: a bare id in bold may be a word of a description) that starts an item of
+    its own: a rule mark follows it, or it follows another technique after `,` or `;`. (In
+    the middle of a description, `uses <b>T1133 - X</b> to log in`, it is part of it.)"""
     found = _bold_text(line, i)
     m = _TTP.match(" ".join(found[0].split())) if found else None
-    return bool(m and m.group("name"))
+    if not (m and m.group("name")) or found is None:
+        return False
+    after = line[found[1] + 1] if found[1] + 1 < len(line) else None
+    if type(after) is str and after.strip()[:1] in _ITEM_MARKS and after.strip():
+        return True
+    last = before[-1] if before else None
+    return type(last) is str and last.rstrip()[-1:] in (";", ",") and B_CLOSE in before
 
 
 def _starts_item(line: list, i: int) -> bool:
@@ -653,8 +678,8 @@ def rule_items(cell: list):
         parts = _item_lines(cell[first:stop])
         if len(parts) > 1:
             problems.append(("items-on-one-line", f"{len(parts)} items written on one line; read one by one"))
-        for line in parts:
-            _rule_line(line, state, out, problems)
+        for k, line in enumerate(parts):
+            _rule_line(line, state, out, problems, beside=k > 0)
     return out, problems
 
 
@@ -666,11 +691,13 @@ class _Techniques:
         self.now: list = []  # [(technique_id, technique_name)]
         self.used = True  # a rule was read under them: the next technique line starts anew
 
-    def technique(self, found: tuple) -> None:
-        if self.used:
-            self.now, self.used = [found], False
-        else:
+    def technique(self, found: tuple, beside: bool = False) -> None:
+        """`beside`: written on the line of the technique before it (`<b>T1</b>, <b>T2</b>`),
+        with no rule between: both apply to the rules under them."""
+        if beside and not self.used:
             self.now.append(found)
+        else:
+            self.now, self.used = [found], False
 
     def end(self) -> None:
         self.now, self.used = [], True
@@ -684,7 +711,7 @@ class _Techniques:
         self.used = True
 
 
-def _rule_line(line: list, state: _Techniques, out: list, problems: list) -> None:
+def _rule_line(line: list, state: _Techniques, out: list, problems: list, beside: bool = False) -> None:
     """One line of a Rules cell, the general way: its item goes to `out`, a technique to
     `state`."""
     mark, pre, bold, rest, text = _item_parts(line)
@@ -697,7 +724,7 @@ def _rule_line(line: list, state: _Techniques, out: list, problems: list) -> Non
         # reads `ID: description` is a rule item whatever its ID looks like.)
         found = technique(text)
         if found:
-            state.technique(found)
+            state.technique(found, beside)
             return
     if not mark:
         if not _looks_like_item(pre, bold, rest):

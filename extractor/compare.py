@@ -60,7 +60,9 @@ def _compare(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         differs = pd.Series(False, index=merged.index)
         for c in counts:
             a, b = merged[f"{c}_old"], merged[f"{c}_new"]
-            differs |= ~((a == b) | (a.isna() & b.isna()))
+            # (nullable Int32 columns say <NA> where one side is missing: filled as "not equal")
+            same = (a == b).astype("boolean").fillna(False).astype(bool)
+            differs |= ~(same | (a.isna() & b.isna()))
         merged.loc[(merged["change"] == "") & differs, "change"] = "changed"
     out = merged[merged["change"] != ""].drop(columns="_merge")
     out = out.rename(columns={f"{c}_old": f"old_{c}" for c in counts} | {f"{c}_new": f"new_{c}" for c in counts})

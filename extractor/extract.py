@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 
-from . import markdown, pages
+from . import headers, markdown, pages
 from .issues import issue
 from .pages import PageResult
 
@@ -105,8 +105,8 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         _report_run_together(result, [line for line in kept if line in under])
     pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
-    if cut and any(t.rows and t.rows[-1].line == cut for t in doc.tables):
-        cut = None  # a row the parser read: its table says whether it was cut off (truncated)
+    if cut and any(t.rows and t.rows[-1].line == cut and not t.truncated for t in doc.tables):
+        cut = None  # a row the parser read, of a table written whole (see markdown._cut_off)
     _rows_outside_tables(result, data, doc, cut)
     if doc.hidden:
         _hidden_tables(result, data, doc)
@@ -241,7 +241,7 @@ def _tables_run_together(data: bytes, doc) -> dict:
         for above, row in zip(rows, rows[1:]):
             first = row.cells[0] if row.cells else None  # (a quick look first: `---` or `:---`)
             if first and type(first[0]) is str and first[0].lstrip()[:1] in ("-", ":") \
-                    and row.line == above.line + 1 and _delimiter_row(row.cells):
+                    and row.line == above.line + 1 and _delimiter_row(row.cells) and _header_like(above.cells):
                 found[above.line] = (_line_start(data, above.line), b"")
     return found
 
@@ -249,6 +249,15 @@ def _tables_run_together(data: bytes, doc) -> dict:
 def _delimiter_row(cells: list) -> bool:
     texts = [markdown.text_of(c) for c in cells]
     return bool(texts) and bool(texts[0]) and all(_DELIMITER_CELL.fullmatch(t) for t in texts if t)
+
+
+def _header_like(cells: list) -> bool:
+    """Whether a row reads as a table header: no links, and most of its cells column names
+    the tool knows (a row of data over a row of `---` placeholders is no header)."""
+    names = [markdown.text_of(c) for c in cells if markdown.has_text(c)]
+    if not names or any(type(t) is tuple and t[0] == "a" for c in cells for t in c):
+        return False
+    return 2 * sum(1 for n in names if headers.meaning(n)) >= len(names)
 
 
 def _line_start(data: bytes, line: int) -> int:

@@ -908,3 +908,40 @@ def test_a_dash_inside_a_description_cuts_nothing():
 def test_a_content_count_written_in_words_is_reported():
     assert cells.content(cell("[<ul><li>three Rules</li></ul><ul><li>1 Models</li></ul>](RM/x.md)")) == (
         (None, 1, "RM/x.md"), ["Content cell 'three Rules 1 Models' names rules but no number of them"])
+
+
+# ---------------------------------------------------------------------------------------------
+# what the shapes above must not take (a review's cases, read off each cell)
+
+def test_a_bold_technique_inside_a_description_is_part_of_it():
+    md = ("<b>T1078 - Valid Accounts</b><br> ↳ <b>R1</b>: uses <b>T1133 - External Remote Services</b> to log in"
+          "<br> ↳ <b>R2</b>: second")
+    assert cells.rule_items(cell(md)) == ([
+        ("T1078", "Valid Accounts", "R1", "uses T1133 - External Remote Services to log in"),
+        ("T1078", "Valid Accounts", "R2", "second")], [])
+
+
+def test_technique_lines_apart_are_not_joined():
+    md = ("<b>T1078 - Valid Accounts</b><br> ↳ <b>R1</b>: x<br><b>T1133 - External Remote Services</b><br>"
+          "<b>T1110 - Brute Force</b><br> ↳ <b>R2</b>: y")
+    assert cells.rule_items(cell(md))[0] == [("T1078", "Valid Accounts", "R1", "x"), ("T1110", "Brute Force", "R2", "y")]
+
+
+@pytest.mark.parametrize("md, description", [
+    ("↳ <b>R1</b>: logins from A - <b>not-a-rule</b>: see below", "logins from A - not-a-rule: see below"),
+    ("↳ <b>R1</b>: ratio 3 * <b>x-y</b>: z", "ratio 3 * x-y: z"),
+])
+def test_a_dash_in_a_description_of_arrow_items_cuts_nothing(md, description):
+    assert cells.rule_items(cell("<b>T1078 - V</b><br>" + md)) == ([("T1078", "V", "R1", description)], [])
+
+
+def test_overlap_words_without_the_sign_are_part_of_the_name():
+    assert cells.correlation_name(cell("Login overlaps with AA hours check")) == ("Login overlaps with AA hours check", False)
+    assert cells.content(cell("12 Rules (model-based)")) == ((12, None, None), [])
+
+
+def test_odd_counts_keep_the_counts_table(tmp_path):
+    page = DS_UC.format(header="Activity Types/Parsers").replace("|  3   |   1   |         1", "|  3   |   -   |   ~1", 1)
+    got = convert(tmp_path, {"DS/Acme/gate/ds_acme_gate.md": page})
+    assert rows(got["products"], ["rules", "models", "mitre_ttps", "activity_types", "parsers"]) == [(3, None, None, 2, 2)]
+    assert rows(got["issues"], ["code"]) == [("bad-count",), ("bad-count",)]

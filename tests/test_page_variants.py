@@ -386,3 +386,39 @@ def test_a_use_case_row_naming_two_products_gives_each_its_records(tmp_path):
     assert [(r[2], r[3], r[5], r[-1]) for r in rows(t, "use_case_products")] == [
         ("Door", "T1078", 3, "../DS/Acme/door/ds_acme_door.md"), ("Gate", "T1078", 3, "../DS/Acme/gate/ds_acme_gate.md")]
     assert issues(t) == []
+
+
+def test_a_row_of_dashes_inside_a_table_starts_no_table(tmp_path):
+    page = ("Exabeam Data Sources\n====================\n\n| Vendor | Product |\n|---|---|\n| A | [P](p.md) |\n"
+            "| B | [Q](q.md) |\n| --- | --- |\n| C | [R](r.md) |\n")
+    t = convert(tmp_path, {"Exabeam Data Sources.md": page})
+    assert [(r[0], r[1]) for r in rows(t, "data_source_index")] == [("---", "---"), ("A", "P"), ("B", "Q"), ("C", "R")]
+    assert "table-under-table" not in {i[2] for i in issues(t)}
+
+
+def test_a_cut_off_row_of_an_unread_table_is_still_reported():
+    from extractor.extract import extract_bytes
+
+    r = extract_bytes("x.md", b"some text\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4")
+    assert [i[3] for i in r.issues if i[3] == "truncated-table"] == ["truncated-table"]
+
+
+def test_a_link_beside_a_product_is_no_product(tmp_path):
+    page = (UC_HEAD + "| Product | MITRE ATT&CK® TTP | Content |\n| :----: | ---- | ---- |\n"
+            "| [Gate](../DS/Acme/gate/ds_acme_gate.md) ([notes](https://example.com/n)) | T1078 - Valid Accounts "
+            "| [<ul><li>3 Rules</li></ul>](../DS/Acme/gate/RM/r_m.md) |\n")
+    t = convert(tmp_path, {"UseCases/uc_data_access.md": page})
+    assert [r[2] for r in rows(t, "use_case_products")] == ["Gate"]
+
+
+def test_a_count_missing_on_one_side_is_a_change():
+    import pandas as pd
+
+    from extractor.compare import _compare
+
+    old = pd.DataFrame({"vendor": ["A"], "product": ["P"], "rules": pd.array([None], "Int32"),
+                        "models": pd.array([1], "Int32"), "mitre_ttps": pd.array([1], "Int32"),
+                        "activity_types": pd.array([1], "Int32"), "parsers": pd.array([1], "Int32")})
+    new = old.copy()
+    new["rules"] = pd.array([5], "Int32")
+    assert list(_compare("products", old, new)["change"]) == ["changed"]

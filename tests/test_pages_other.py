@@ -313,6 +313,9 @@ TEMPLATE_T = '\nt = {\n Vendor = V\n Fields = [ """({host}x)""" ]\n}\n'
     ('{\nName = a\nConditions = [ """x""" ]\nFields+=[ """({user}x)""" ]\n}', None, ["user"]),
     # a plain `=` replaces the template's list
     ('${T.t}{\nName = a\nConditions = [ """x""" ]\nFields = [ """({user}x)""" ]\n}' + TEMPLATE_T, "V", ["user"]),
+    # an earlier value of the key in the same object, then the appended one
+    ('{\nName = a\nConditions = [ """x""" ]\nFields = [ """({host}x)""" ]\nFields += [ """({user}x)""" ]\n}', None,
+     ["host", "user"]),
 ])
 def test_fields_appended_with_plus_equals(config, vendor, fields):
     from extractor.pages.parser_config import parse_config
@@ -832,3 +835,11 @@ def test_corpus_mitre_totals(corpus_converted, name):
         import extractor
         checks = extractor.validate(str(run.out)).checks
         assert not (checks["check"] == "mitre-totals").any()
+
+
+def test_conditions_appended_with_plus_equals():
+    from extractor.pages.parser_config import parse_config
+
+    cfg = parse_config('${T.t}{\nName = a\nParserVersion = v1\nConditions += [ """c""" ]\n}\n'
+                       't = {\n Vendor = V\n Conditions = [ """t""" ]\n}\n')
+    assert (cfg["parser"], cfg["conditions"]) == ("a", ["t", "c"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import headers
-from ..markdown import Doc, text_of
+from ..markdown import B_OPEN, Doc, text_of
 from .parser_config import NAME_KEY, parse_config
 
 
@@ -90,6 +90,17 @@ def _numbers_first_row(table, meanings) -> bool:
     column, and numbers in two at least: a counts row, not a detail row that happens to
     start with a number (`| 4624 | | |`)."""
     return len(table.rows) == 1 and _numbers_row(table.rows[0], meanings)
+
+
+def _items_row(row, meanings) -> bool:
+    """Whether the row's Rules or Models cell lists items (`<b>ID</b>`, `↳`, `•`): a detail
+    row, where a counts row holds numbers (or odd counts, reported as such)."""
+    for cell, m in zip(row.cells, meanings):
+        if m in ("rules", "models"):
+            for tok in cell:
+                if tok is B_OPEN or (type(tok) is str and ("↳" in tok or "•" in tok)):
+                    return True
+    return False
 
 
 def _numbers_row(row, meanings) -> bool:
@@ -192,7 +203,7 @@ def classify(doc: Doc) -> tuple[str, list]:
         if kind == MAYBE_COUNTS:
             kind = "counts" if _numbers_first_row(t, meanings) else _detail_kind(set(meanings))
         elif kind == LIKELY_COUNTS:
-            kind = "counts" if not t.rows or _numbers_row(t.rows[0], meanings) else _detail_kind(set(meanings))
+            kind = _detail_kind(set(meanings)) if t.rows and _items_row(t.rows[0], meanings) else "counts"
         tables.append((t, kind, list(meanings)))
     kinds = {k for _, k, _ in tables}
     meanings_seen = {m for _, _, ms in tables for m in ms}

@@ -197,6 +197,8 @@ def _categories(result, table, meanings, report: bool = True) -> None:
         vendor = text_of(cell_of(row, col, "vendor")) or None
         items = _link_items(result if report else quiet, cell_of(row, col, "product"), row.line)
         if category is None:
+            if not report:
+                continue  # (a data source without a category: nothing to add to the categories)
             result.issues.append(issue(path, row.line, "empty-category", "the row names no category"))
         for product, page in _products(result if report else quiet, items, row.line):
             result.add("product_categories", (category, description, vendor, product, path, row.line))

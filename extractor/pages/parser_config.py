@@ -325,8 +325,10 @@ class Reader:
                             continue
                     self.i = i
                     value = self._value()
-                    if append:  # what the key held before (a template's), then this
-                        value = Concat([Subst(APPENDED, start), value])
+                    if append:  # what the key held before, then this (HOCON `+=`)
+                        earlier = next((v for k, v, _ in reversed(obj.entries) if k.lower() == key.lower()), None)
+                        # (held in this object: that value; else a template's, found later)
+                        value = Concat([earlier if earlier is not None else Subst(APPENDED, start), value])
                     add((key, value, start))
                     continue
             if kind == "subst" or (kind == "punct" and val == "{"):
@@ -693,8 +695,16 @@ def _parse_config(text: str, page_key: str | None = None) -> dict:
     result["product"] = _scalar(own_or_template("product"))
     result["version"] = _scalar(own_or_template("parserversion"))
     result["data_type"] = _scalar(own_or_template("datatype"))
-    result["time_formats"] = _strings(own_or_template("timeformat"))[0]
-    result["conditions"] = _strings(own_or_template("conditions"))[0]
+    def listed(key):  # the strings of a list key, a `+=` appended to the template's
+        value = own_or_template(key)
+        strings, _ = _strings(value)
+        if APPENDED in _substitutions(value):
+            base = next((t.get(key) for t in templates if t.get(key) is not None), None)
+            strings = _strings(base)[0] + strings
+        return strings
+
+    result["time_formats"] = listed("timeformat")
+    result["conditions"] = listed("conditions")
     # Fields: HOCON `Fields = ${T.Fields}[...]` is T's list then the parser's own; a plain
     # `Fields = [...]` replaces the template's; no Fields at all inherits the template's.
     own, extends = _strings(p.get("fields"))

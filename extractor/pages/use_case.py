@@ -173,7 +173,11 @@ def _products(result, table, meanings, use_case, vendor) -> str | None:
         product_cell = cell_of(row, col, "product")
         named: list[tuple[str | None, str | None]] = [(tok[1], cells.clean(tok[2])) for tok in product_cell
                  if type(tok) is tuple and tok[0] == "a" and cells.clean(tok[2])]
-        if len(named) < 2:
+        # (several only when nothing but breaks and separators stand between the links: a
+        # link in words beside a product, `[X](..) ([notes](..))`, is no product)
+        if len(named) < 2 or any(type(tok) is str and tok.strip(" ,;/&") and tok.strip().lower() != "and"
+                                 or type(tok) is tuple and tok[0] not in ("a", "br")
+                                 for tok in product_cell):
             page, text = cells.first_link(product_cell)
             named = [(page, text or None)]
         if named[0][1] is None:
