@@ -309,7 +309,10 @@ def _hidden_tables(result: PageResult, data: bytes, doc) -> None:
         m = _HIDDEN_TABLE.search(data, start, end)
         if m:
             html = m.group().lower().startswith(b"<")
-            result.issues.append(issue(result.path, data.count(b"\n", 0, m.start()) + 1, "hidden-table",
+            line = data.count(b"\n", 0, m.start()) + 1
+            if not html and data.rfind(b"\n", start, m.start()) >= 0:
+                line -= 1  # (the table's header, above its delimiter row)
+            result.issues.append(issue(result.path, line, "hidden-table",
                                        "an HTML table (`<table>`): only Markdown tables are read; not read" if html
                                        else f"a table inside {_HIDDEN_IN[what]}, where Markdown reads no table; "
                                        "not read"))
