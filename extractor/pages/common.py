@@ -44,16 +44,13 @@ def check_row(result: PageResult, table, row, width: int) -> None:
 
 
 def columns(result: PageResult, table, meanings, wanted: tuple, label: str = "column",
-            why: str = "is not known here", others: tuple = ()) -> dict:
+            why: str = "is not known here") -> dict:
     """{meaning: column index} for the wanted meanings (the first column of each); every other
-    column is an unknown-column issue: `{label} 'Name' {why}; not read` (but for `others`,
-    columns another reader of the table takes)."""
+    column is an unknown-column issue: `{label} 'Name' {why}; not read`."""
     col: dict = {}
     for i, (meaning, cell) in enumerate(zip(meanings, table.header)):
         if meaning in wanted and meaning not in col:
             col[meaning] = i
-        elif meaning in others:
-            continue
         else:
             result.issues.append(issue(result.path, table.line, "unknown-column",
                                        f"{label} {text_of(cell)!r} {why}; not read"))

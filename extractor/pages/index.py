@@ -25,7 +25,6 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import text_of
-from . import PageResult
 from .common import cell_of, check_row, columns, tactic_columns
 
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
@@ -53,8 +52,7 @@ def extract(result, doc, tables) -> None:
         elif "category" in m and "product" in m:
             if "vendor" in m and doc.headings and headers.DATA_SOURCES_TITLE.search(doc.headings[0].text):
                 # `Vendor | Product | Category` on the data-sources page: both lists in one
-                _data_sources(result, table, meanings, also=("category", "description"))
-                _categories(result, table, meanings, report=False)
+                _data_sources(result, table, meanings, with_categories=True)
             else:
                 _categories(result, table, meanings)
         elif {"vendor", "product"} <= m:
@@ -167,40 +165,43 @@ def _products(result, items: list, line: int) -> list:
     return items
 
 
-def _data_sources(result, table, meanings, also: tuple = ()) -> None:
-    """`also`: meanings another reader of the same table takes (not unknown columns)."""
+def _data_sources(result, table, meanings, with_categories: bool = False) -> None:
+    """`with_categories`: the table has a Category column too, whose rows are
+    product_categories as well."""
     path = result.path
-    col = columns(result, table, meanings, ("vendor", "product"), others=also)
+    wanted = ("vendor", "product") + (("category", "description") if with_categories else ())
+    col = columns(result, table, meanings, wanted)
     for row in table.rows:
         check_row(result, table, row, len(table.header))
         vendor = text_of(cell_of(row, col, "vendor")) or None
         items = _link_items(result, cell_of(row, col, "product"), row.line)
         if vendor is None:
             result.issues.append(issue(path, row.line, "empty-vendor", "the row names no vendor"))
+        category = text_of(cell_of(row, col, "category")) or None
+        description = _description(cell_of(row, col, "description"))
         for product, page in _products(result, items, row.line):
             result.add("data_source_index", (vendor, product, page, path, row.line))
+            if category is not None:  # (a data source with no category: none to list it under)
+                result.add("product_categories", (category, description, vendor, product, path, row.line))
 
 
-def _categories(result, table, meanings, report: bool = True) -> None:
-    """`report`: False when the table was read (and its problems reported) as data sources."""
+def _description(cell) -> str | None:
+    text = text_of(cell)
+    return None if not text or _PLACEHOLDER.match(text) else text
+
+
+def _categories(result, table, meanings) -> None:
     path = result.path
-    wanted = ("category", "description", "vendor", "product")
-    col = columns(result, table, meanings, wanted) if report else \
-        {m: i for i, m in reversed(list(enumerate(meanings))) if m in wanted}
-    quiet = PageResult(path, result.kind, 0)  # (where the problems go when already reported)
+    col = columns(result, table, meanings, ("category", "description", "vendor", "product"))
     for row in table.rows:
-        if report:
-            check_row(result, table, row, len(table.header))
+        check_row(result, table, row, len(table.header))
         category = text_of(cell_of(row, col, "category")) or None
-        description: str | None = text_of(cell_of(row, col, "description"))
-        description = None if not description or _PLACEHOLDER.match(description) else description
+        description = _description(cell_of(row, col, "description"))
         vendor = text_of(cell_of(row, col, "vendor")) or None
-        items = _link_items(result if report else quiet, cell_of(row, col, "product"), row.line)
+        items = _link_items(result, cell_of(row, col, "product"), row.line)
         if category is None:
-            if not report:
-                continue  # (a data source without a category: nothing to add to the categories)
             result.issues.append(issue(path, row.line, "empty-category", "the row names no category"))
-        for product, page in _products(result if report else quiet, items, row.line):
+        for product, page in _products(result, items, row.line):
             result.add("product_categories", (category, description, vendor, product, path, row.line))
 
 
