@@ -130,19 +130,29 @@ def _each(work, chunk: list) -> list:
     return [work(item) for item in chunk]
 
 
-def run_batches(work, items: list, costs: list, jobs: int | None,
+def run_batches(work, items: list, costs: list | None, jobs: int | None,
                 progress: Callable[[int, int], None] | None = None) -> list:
     """work(batch) over runs of consecutive items, on worker processes; one result per batch,
-    in the order of `items`. `costs` estimates each item's work (its size in bytes): batches
-    are cut to about equal cost and handed out largest first, so that every worker stays busy
-    until the end instead of one of them finishing a big batch alone."""
+    in the order of `items`.
+
+    The batches are cut so that every worker stays busy until the end, instead of one of
+    them finishing a big batch alone. `costs` estimates each item's work (its size in bytes),
+    when known for free (git says a blob's size): batches are then cut to about equal cost and
+    handed out largest first. Without costs (a folder: asking the file system for 14,000
+    sizes would hold the workers back for a twentieth of a second), they are handed out in
+    order, each about a (4 * jobs)-th of the items left: large at first, down to a few pages
+    at the end, where a worker finishing before the other waits at most that long."""
     jobs = jobs or os.cpu_count() or 1
     total = len(items)
     if jobs <= 1 or total < _POOL_MIN_FILES:
         batches = [items[i:i + _BATCH] for i in range(0, total, _BATCH)]
         return _run_here(work, batches, progress, total, len)
-    batches = _cut(items, costs, jobs)
-    order = sorted(range(len(batches)), key=lambda b: -batches[b][1])
+    if costs is None:
+        batches = _guided(items, jobs)
+        order = list(range(len(batches)))
+    else:
+        batches = _cut(items, costs, jobs)
+        order = sorted(range(len(batches)), key=lambda b: -batches[b][1])
     results: list = [None] * len(batches)
     done = 0
     with _workers(jobs, work, [batches[b][0] for b in order]) as workers:
@@ -169,6 +179,22 @@ def _cut(items: list, costs: list, jobs: int) -> list:
             start, acc = i + 1, 0
     if start < len(items):
         batches.append((items[start:], acc))
+    return batches
+
+
+# The fewest items of a batch cut by _guided: fewer would cost more in round trips than the
+# balance they buy.
+_GUIDED_MIN = 4
+
+
+def _guided(items: list, jobs: int) -> list:
+    """[(batch of consecutive items, its number of items)]: each a (4 * jobs)-th of the
+    items left, at most 2 * _BATCH and at least _GUIDED_MIN."""
+    batches, start, total = [], 0, len(items)
+    while start < total:
+        size = max(_GUIDED_MIN, min(_BATCH, (total - start) // (4 * jobs)))
+        batches.append((items[start:start + size], min(size, total - start)))
+        start += size
     return batches
 
 
@@ -208,8 +234,7 @@ def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, prog
         raise SourceNotFound(f"{src}: no such folder")
     listing = list_folder(src)
     items = [(rel, full, max_page_bytes, modules) for rel, full in listing.files]
-    costs = [_size(full) if is_markdown(rel) else 0 for rel, full in listing.files]
-    chunks = run_batches(_chunk_files, items, costs, jobs, progress)
+    chunks = run_batches(_chunk_files, items, None, jobs, progress)
     return Read(chunks, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
 
 
@@ -221,13 +246,6 @@ def read_git(repo: str, ref: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYT
     costs = [size if is_markdown(path) else 0 for path, _, size in listing.files]
     chunks = run_batches(_chunk_blobs, items, costs, jobs, progress)
     return Read(chunks, listing.issues, ref, f"{repo_abs}@{ref} ({listing.commit})")
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0  # reported when the worker tries to read it
 
 
 def parse_source(src: str) -> tuple[str, str | None]:

@@ -496,15 +496,18 @@ def _strings(value) -> tuple[list, bool]:
     if isinstance(value, Subst):
         return [], True
     if isinstance(value, Lst):
-        out: list = []
-        for item in value:
-            if type(item) is str:  # an item of a run of item lines
-                out.append(item)
-            elif type(item) is Scalar:
-                out.append(item.text)
-            else:
-                out.extend(_strings(item)[0])
-        return out, False
+        try:  # (items of a run of item lines are plain str; a lone item is a Scalar)
+            return [item if type(item) is str else item.text for item in value], False
+        except AttributeError:  # something else in the list: a nested list, object...
+            out: list = []
+            for item in value:
+                if type(item) is str:
+                    out.append(item)
+                elif type(item) is Scalar:
+                    out.append(item.text)
+                else:
+                    out.extend(_strings(item)[0])
+            return out, False
     if isinstance(value, Concat):
         out, extends = [], False
         for part in value:
@@ -545,7 +548,11 @@ def _substitutions(value) -> list:
     if isinstance(value, Subst):
         return [value.path]
     if isinstance(value, (Lst, Concat)):
-        return [p for x in value for p in _substitutions(x)]
+        out: list = []
+        for x in value:
+            if type(x) is not str and type(x) is not Scalar:  # (the items of most lists: none)
+                out.extend(_substitutions(x))
+        return out
     return []
 
 
