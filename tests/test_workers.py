@@ -33,6 +33,29 @@ def test_batches_are_runs_of_consecutive_pages_of_about_equal_cost(jobs):
     assert total / (target + max(costs) + 256) <= len(batches) <= jobs * 24 + 1
 
 
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_without_costs_batches_shrink_with_the_pages_left(jobs):
+    items = list(range(5000))
+    batches = convert._guided(items, jobs)
+    assert [i for batch, _ in batches for i in batch] == items  # nothing lost, order kept
+    assert all(n == len(batch) for batch, n in batches)
+    sizes = [n for _, n in batches]
+    assert sizes == sorted(sizes, reverse=True)
+    assert max(sizes) == convert._BATCH and sizes[-2] == convert._GUIDED_MIN
+    # each batch is a (4 * jobs)-th of what is left when it is cut, within the bounds
+    left = len(items)
+    for n in sizes[:-1]:
+        assert n == max(convert._GUIDED_MIN, min(convert._BATCH, left // (4 * jobs)))
+        left -= n
+    assert 0 < sizes[-1] <= convert._GUIDED_MIN and left == sizes[-1]
+
+
+def test_results_come_back_in_page_order_without_costs():
+    items = list(range(3000))
+    results = convert.run_batches(_tag, items, None, jobs=2)
+    assert [i for result in results for _, i in result] == items
+
+
 def _tag(batch):
     return [("seen", i) for i in batch]
 
