@@ -33,6 +33,7 @@ class TransferFailed(ExtractorError):
 
 
 _ALIGN = 64  # each table's stream starts on a 64-byte boundary, as Arrow likes its buffers
+_WRITE_BUFFER = 1 << 20
 _CAN_MAP = hasattr(reduction, "sendfds") and hasattr(os, "memfd_create") and hasattr(os, "preadv")
 
 
@@ -79,8 +80,10 @@ def _write_streams(sink, tables: dict) -> list:
 def _pack_mapped(tables: dict) -> Packed:
     fd = os.memfd_create("extractor-tables", getattr(os, "MFD_CLOEXEC", 0))
     try:
-        # Written straight into the file, buffer by buffer: no staging copy in this process.
-        with pa.PythonFile(io.FileIO(fd, "wb", closefd=False)) as sink:
+        # Written into the file through a buffer that gathers the streams' many small pieces
+        # (metadata, short columns) into few writes; large buffers pass straight through.
+        raw = pa.PythonFile(io.FileIO(fd, "wb", closefd=False))
+        with pa.BufferedOutputStream(raw, _WRITE_BUFFER) as sink:
             layout = _write_streams(sink, tables)
     except BaseException:
         os.close(fd)
