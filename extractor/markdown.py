@@ -14,6 +14,7 @@ Cell tokens are tuples, cheap to build and to pickle between processes:
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,18 +177,34 @@ def _cell(events) -> tuple[list, dict]:
         elif "Start" in ev:
             val = ev["Start"]
             if type(val) is dict and "Link" in val:
-                add(_link(events, val["Link"]["dest_url"]))
+                url = val["Link"]["dest_url"]
+                # Most links are their text alone (`[parser](Ps/...)`): read here, without
+                # the call. (A stream ends with the End events of what is open: `next` finds
+                # them.)
+                ev = next(events)[0]
+                if "Text" in ev:
+                    text = ev["Text"]
+                    ev = next(events)[0]
+                    if ev == _END_LINK:
+                        add(("a", url, " ".join(text.split())))
+                    else:
+                        add(_link(events, url, [text], ev))
+                else:
+                    add(_link(events, url, [], ev))
         elif "Code" in ev:  # inline code span: its text counts as text
             add(ev["Code"])
     return cell, {"start": 0, "end": 0}  # no End: cannot happen in a well-formed stream
 
 
-def _link(events, url: str) -> tuple:
-    """A link inside a cell, read up to its End: ("a", url, visible text). (An autolink inside
-    the link text comes as a link within the link: its text is part of the outer one.)"""
-    parts: list = []
+_END_LINK = {"End": "Link"}
+
+
+def _link(events, url: str, parts: list, ev) -> tuple:
+    """A link inside a cell, read up to its End: ("a", url, visible text), from `ev`, the
+    event after the texts in `parts` (its text read so far). (An autolink inside the link
+    text comes as a link within the link: its text is part of the outer one.)"""
     depth = 1
-    for ev, _ in events:
+    for ev, _ in itertools.chain([(ev, None)], events):
         if "Text" in ev:
             parts.append(ev["Text"])
         elif "InlineHtml" in ev or type(ev) is str:  # inline HTML, soft and hard breaks
