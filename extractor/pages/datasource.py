@@ -210,15 +210,15 @@ def _use_cases(result, table, meanings, vendor, product) -> None:
             listed = []
         for code, msg in problems:
             result.issues.append(issue(path, line, code, msg))
-        for activity_type, legacy, parser, parser_page in pairs:
-            result.add("activity_parsers", (vendor, product, use_case, activity_type, legacy,
-                                            parser, parser_page, path, line))
+        lead, tail = (vendor, product, use_case), (path, line)
+        if pairs:  # (activity type, legacy event type, parser, parser page): in bulk
+            result.extend("activity_parsers", [lead + pair + tail for pair in pairs])
         for category in listed:
             result.add("use_case_categories", (vendor, product, use_case, category, path, line))
         ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         _problems(result, line, "bad-ttp", problems)
-        for tid, name in ttps:
-            result.add("use_case_ttps", (vendor, product, use_case, tid, name, path, line, cells.ttp_level(tid)))
+        if ttps:
+            result.extend("use_case_ttps", [(*lead, tid, name, *tail, cells.ttp_level(tid)) for tid, name in ttps])
 
 
 def _unpaired(result, line, pairs, problems, types) -> tuple:
@@ -242,7 +242,7 @@ def _matrix(result, table, vendor, product) -> None:
         for i, cell in enumerate(row.cells):
             links, problems = cells.matrix_links(cell)
             _problems(result, row.line, "bad-matrix-link", problems)
-            tactic = tactics[i] if i < len(tactics) else None
-            for tid, name, url in links:
-                result.add("attack_matrix", (vendor, product, tactic, tid, name, url,
-                                             result.path, row.line))
+            if links:
+                tactic = tactics[i] if i < len(tactics) else None
+                lead, tail = (vendor, product, tactic), (result.path, row.line)
+                result.extend("attack_matrix", [lead + link + tail for link in links])
