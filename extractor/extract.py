@@ -194,9 +194,8 @@ def _cells(row: bytes) -> int:
 def _glued_headers(data: bytes, doc) -> dict:
     """{line: (offset where its delimiter row starts, its indent)} of the glued table headers
     of a page that can be cut in two."""
-    # (Only lines outside the tables, code and HTML blocks can be glued headers: _pipe_lines
-    # finds them by looking at the gaps between those alone, which is far less text than a
-    # search of the whole page, tables and all.)
+    if not _GLUED_HEADER.search(data):  # (most pages: one quick search)
+        return {}
     skip = {h.line for h in doc.headings}
     found = {}
     for line, pos, end in _pipe_lines(data, doc, skip):
