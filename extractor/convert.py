@@ -189,7 +189,8 @@ _GUIDED_MIN = 4
 
 def _guided(items: list, jobs: int) -> list:
     """[(batch of consecutive items, its number of items)]: each a (4 * jobs)-th of the
-    items left, at most _BATCH and at least _GUIDED_MIN."""
+    items left, at most _BATCH and at least _GUIDED_MIN (but for the last, which takes what
+    is left)."""
     batches, start, total = [], 0, len(items)
     while start < total:
         size = max(_GUIDED_MIN, min(_BATCH, (total - start) // (4 * jobs)))
