@@ -70,7 +70,7 @@ def convert(src, out, git_repo, ref, release, jobs, table_names, max_page_bytes,
         only = [n.strip() for n in table_names.split(",") if n.strip()] if table_names else None
         summary = _run(lambda: convert_tree(src, out, release, ref=ref, jobs=jobs, tables=only,
                                             max_page_bytes=max_page_bytes,
-                                            progress=progress if show_bar else None), debug)
+                                            progress=progress if show_bar else None), debug, out)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -110,7 +110,7 @@ def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
     show = not quiet and not as_json and sys.stderr.isatty()
     summary = _run(lambda: run_history(repo, out, list(patterns) or None, jobs=jobs,
                                        max_page_bytes=max_page_bytes,
-                                       progress=progress if show else None), debug)
+                                       progress=progress if show else None), debug, out)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
         return
@@ -251,9 +251,11 @@ def validate(src, out, as_json, strict, debug):
         sys.exit(1)
 
 
-def _run(call, debug):
-    """Call the library; usage errors become one line and exit 2, signals exit 130."""
+def _run(call, debug, out=None):
+    """Call the library; usage errors become one line and exit 2, signals exit 130. `out`:
+    where the call writes, to say after an interrupt whether it was replaced."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    before = _identity(out)
     try:
         return call()
     except ExtractorError as exc:
@@ -261,7 +263,11 @@ def _run(call, debug):
             raise
         raise Failure(str(exc)) from None
     except (KeyboardInterrupt, _Terminated):
-        click.echo("interrupted; the previous output is unchanged", err=True)
+        # An interrupt can land after the output was swapped in whole, as the call returns.
+        if out is not None and _identity(out) not in (before, None):
+            click.echo(f"interrupted; {out} was already written whole, with the new output", err=True)
+        else:
+            click.echo("interrupted; the previous output is unchanged", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug of ours: one line, the traceback only with --debug
         if debug:
@@ -270,6 +276,18 @@ def _run(call, debug):
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _identity(path) -> tuple | None:
+    """What tells a folder or file from the one that replaces it (inode and change time), or
+    None when there is nothing there."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)
 
 
 def _print_summary(summary) -> None:

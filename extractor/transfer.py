@@ -140,9 +140,23 @@ def receive_result(conn):
 # A mapping keeps a duplicate of its file's descriptor open for as long as its tables live
 # (Python's mmap makes one). Mappings are kept to a quarter of the open-file limit, so that
 # the files the conversion still has to open and write never run short; past that, or if a
-# mapping cannot be made, the file is read into memory instead.
-_MAPPED = [0]
+# mapping cannot be made, the file is read into memory instead. The live ones are counted
+# through weak references without callbacks: a callback run as the tables are freed is
+# Python code a Ctrl-C can land in, and an exception there is printed and dropped (the
+# interrupt lost, and a traceback shown).
+_MAPPINGS: list = []  # weak references to the mappings made
 _MAPPED_LOCK = threading.Lock()
+
+
+def mapped() -> int:
+    """How many mappings are alive (and hold a descriptor)."""
+    with _MAPPED_LOCK:
+        return _live()
+
+
+def _live() -> int:
+    _MAPPINGS[:] = [ref for ref in _MAPPINGS if ref() is not None]
+    return len(_MAPPINGS)
 
 
 def _map_budget() -> int:
@@ -156,20 +170,14 @@ def _in_memory(fd: int) -> pa.Buffer:
     """The whole memfd as one Arrow buffer: mapped where the budget allows, else read."""
     size = os.fstat(fd).st_size
     with _MAPPED_LOCK:
-        if size == 0 or _MAPPED[0] >= _map_budget():
+        if size == 0 or _live() >= _map_budget():
             return _read_all(fd, size)
         try:
             view = mmap.mmap(fd, size, prot=mmap.PROT_READ)
         except (OSError, ValueError):  # out of descriptors or of address space
             return _read_all(fd, size)
-        _MAPPED[0] += 1
-    weakref.finalize(view, _unmapped)
+        _MAPPINGS.append(weakref.ref(view))
     return pa.py_buffer(view)
-
-
-def _unmapped() -> None:
-    with _MAPPED_LOCK:
-        _MAPPED[0] -= 1
 
 
 def _read_all(fd: int, size: int) -> pa.Buffer:

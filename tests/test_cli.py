@@ -217,3 +217,43 @@ def test_out_folder_gets_ordinary_permissions(tmp_path):
     want = (tmp_path / "plain").stat().st_mode & 0o777
     assert oct((tmp_path / "out").stat().st_mode & 0o777) == oct(want)
     assert oct((tmp_path / "out" / "products.csv").stat().st_mode & 0o777) == oct(0o644)
+
+
+# An interrupt as the call returns: the output may already have been swapped in whole.
+
+def _interrupted_run(out: Path, replace: bool, capsys) -> tuple[int, str]:
+    from extractor import cli as cli_module
+
+    def call():
+        if replace:  # as writer.write ends: the new folder renamed into OUT's place
+            fresh = out.parent / ".out.tmp-new"
+            fresh.mkdir()
+            (fresh / "manifest.json").write_text("{}\n")
+            shutil.rmtree(out, ignore_errors=True)
+            fresh.rename(out)
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as stop:
+        cli_module._run(call, False, str(out))
+    return stop.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("had_out", [True, False])
+def test_an_interrupt_after_the_swap_says_the_new_output_is_there(tmp_path, capsys, had_out):
+    out = tmp_path / "out"
+    if had_out:
+        out.mkdir()
+        (out / "manifest.json").write_text('{"old": true}\n')
+    code, err = _interrupted_run(out, True, capsys)
+    assert code == 130
+    assert err.strip() == f"interrupted; {out} was already written whole, with the new output"
+
+
+def test_an_interrupt_before_the_swap_says_the_output_is_unchanged(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"old": true}\n')
+    code, err = _interrupted_run(out, False, capsys)
+    assert code == 130
+    assert err.strip() == "interrupted; the previous output is unchanged"
+    assert json.loads((out / "manifest.json").read_text()) == {"old": True}

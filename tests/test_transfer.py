@@ -70,12 +70,12 @@ def test_tables_through_a_memfd_arrive_as_sent_and_leave_no_descriptor_open():
     _assert_same_tables(chunk.tables, _tables())
     # The tables are read in place: their mapping holds one descriptor while they live...
     assert _open_fds() == before + 1
-    assert transfer._MAPPED[0] == 1
+    assert transfer.mapped() == 1
     del chunk
     gc.collect()
     # ...and nothing once they are gone (the sender's copy was closed when it was sent).
     assert _open_fds() == before
-    assert transfer._MAPPED[0] == 0
+    assert transfer.mapped() == 0
 
 
 @linux_only
@@ -89,7 +89,7 @@ def test_past_the_budget_of_mappings_the_tables_are_read_into_memory(monkeypatch
     _assert_same_tables(first.tables, _tables())
     del first, second
     gc.collect()
-    assert _open_fds() == before and transfer._MAPPED[0] == 0
+    assert _open_fds() == before and transfer.mapped() == 0
 
 
 @linux_only
@@ -101,7 +101,7 @@ def test_a_mapping_that_cannot_be_made_falls_back_to_reading(monkeypatch):
     before = _open_fds()
     _, chunk = _round_trip(_chunk())
     _assert_same_tables(chunk.tables, _tables())
-    assert _open_fds() == before and transfer._MAPPED[0] == 0
+    assert _open_fds() == before and transfer.mapped() == 0
 
 
 @linux_only
