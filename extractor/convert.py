@@ -12,6 +12,7 @@ from typing import Callable
 
 from . import __version__, arrays, gitsource, pages, schema, tables, transfer, writer
 from .errors import ExtractorError, SourceNotFound
+from .issues import undecodable
 from .extract import DEFAULT_MAX_PAGE_BYTES, extract_bytes, extract_file, is_markdown, unreadable
 from .pages import PageResult
 from .sources import list_folder
@@ -302,6 +303,9 @@ def convert(src: str = "samples", out: str = "out", release: str | None = None, 
         read_ = read(src, ref, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress,
                      modules=pages.modules_for(only))
         release = release or read_.release
+        if undecodable(release) is not None:  # (a folder's name, or --release, as the OS gave it)
+            raise ExtractorError(f"the release label {undecodable(release)!r} is not UTF-8 text; "
+                                 "name the release with --release")
         built, stats = tables_of(read_, release, only)
         summary = Summary(release=release, source=read_.source, out=os.path.abspath(out), **stats)
         manifest = summary.to_dict()

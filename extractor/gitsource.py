@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, cast
 
 from .errors import ExtractorError
-from .issues import issue
+from .issues import issue, undecodable
 
 
 class GitError(ExtractorError):
@@ -89,6 +89,11 @@ def list_tree(repo: str, ref: str) -> GitListing:
         meta, _, raw_path = entry.partition(b"\t")
         mode, kind, oid, size = meta.split()
         path = raw_path.decode("utf-8", "surrogateescape")
+        shown = undecodable(path)
+        if shown is not None:
+            listing.issues.append(issue(shown, None, "undecodable-name",
+                                        f"the path {shown!r} is not UTF-8 (shown with U+FFFD); not read"))
+            continue
         if kind == b"commit":
             listing.issues.append(issue(path, None, "submodule", "a git submodule; its pages are not read"))
         elif mode == b"120000":

@@ -21,6 +21,7 @@ CODES: dict[str, tuple[str, str]] = {
     "symlink-dir": ("warning", "a symbolic link to a folder inside the tree; not followed, its pages are read at their real place"),
     "unreadable-folder": ("error", "a folder could not be listed"),
     "odd-file-name": ("warning", "a file name with control characters"),
+    "undecodable-name": ("error", "a file or folder name that is not UTF-8 (no text column can hold it); not read, nor the pages under a folder so named"),
     "submodule": ("warning", "a git submodule inside the tree; its pages are not read"),
     # page structure
     "missing-vendor": ("error", "a data-source page without a `Vendor:` heading"),
@@ -87,6 +88,16 @@ CODES: dict[str, tuple[str, str]] = {
     "duplicate-technique": ("warning", "a technique counted twice in the MitreMap counts table; both rows kept"),
     "technique-without-count": ("warning", "a MitreMap matrix technique the counts table has no row for; rules left empty"),
 }
+
+
+def undecodable(path: str) -> str | None:
+    """`path` as text a table can hold, with U+FFFD for the bytes that are not UTF-8, when
+    it has any (os and git give such bytes as lone surrogates); None when it has none."""
+    try:
+        path.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def issue(path: str, line: int | None, code: str, message: str) -> tuple:

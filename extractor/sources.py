@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .issues import issue
+from .issues import issue, undecodable
 
 SKIP_DIRS = {".git", ".hg", ".svn"}
 
@@ -45,6 +45,13 @@ def list_folder(root: str) -> FolderListing:
             continue
         for entry in entries:
             rel = prefix + entry.name
+            shown = undecodable(entry.name)
+            if shown is not None:
+                what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+                listing.issues.append(issue(prefix + shown, None, "undecodable-name",
+                                            f"the {what} name {shown!r} is not UTF-8 (shown with U+FFFD); "
+                                            f"not read{', nor the pages under it' if what == 'folder' else ''}"))
+                continue
             try:
                 if entry.is_symlink():
                     if _symlink(listing, root_real, entry.path, rel):

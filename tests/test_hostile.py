@@ -889,3 +889,58 @@ def test_read_rest_reads_whole_pages_and_stops_past_the_limit(tmp_path, size, he
     finally:
         os.close(r)
     writer.join()
+
+
+# ---------------------------------------------------------------------------------------------
+# names that are not UTF-8
+
+_BAD_FILE = b"uc_\xff\xfebad.md"
+_BAD_DIR = b"dir_\xff"
+
+
+def _tree_with_undecodable_names(root: Path) -> None:
+    (root / "UseCases").mkdir(parents=True)
+    shutil.copy(SAMPLES / "UseCases" / "uc_account_manipulation.md", root / "UseCases" / "uc_account_manipulation.md")
+    page = (root / "UseCases" / "uc_account_manipulation.md").read_bytes()
+    with open(os.fsencode(root / "UseCases") + b"/" + _BAD_FILE, "wb") as fh:
+        fh.write(page)
+    os.mkdir(os.fsencode(root) + b"/" + _BAD_DIR)
+    with open(os.fsencode(root) + b"/" + _BAD_DIR + b"/x.md", "wb") as fh:
+        fh.write(page)
+
+
+def _expected_undecodable(git: bool) -> list:
+    # The names as the issue rows show them: each byte that is not UTF-8 as U+FFFD.
+    if git:
+        return [("UseCases/uc_\ufffd\ufffdbad.md", "undecodable-name"), ("dir_\ufffd/x.md", "undecodable-name")]
+    return [("UseCases/uc_\ufffd\ufffdbad.md", "undecodable-name"), ("dir_\ufffd", "undecodable-name")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a file system that takes any bytes in names")
+@pytest.mark.parametrize("git", [False, True], ids=["folder", "git"])
+def test_names_that_are_not_utf8_are_issues_and_the_rest_is_read(tmp_path, git):
+    tree = tmp_path / "tree"
+    _tree_with_undecodable_names(tree)
+    src = str(tree)
+    if git:
+        subprocess.run(["git", "init", "-q", str(tree)], check=True)
+        subprocess.run(["git", "-C", str(tree), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(tree), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x"],
+                       check=True)
+        src = f"{tree}@HEAD"
+    out = tmp_path / "out"
+    r = convert_cli(src, "-o", out, "--release", "r1")
+    assert r.exit_code == 0, r.output
+    tables = read_out(out)
+    got = sorted((row["source_path"], row["code"]) for row in tables["issues"])
+    assert got == _expected_undecodable(git)
+    # the page with a good name is read: one row per page, and it is the only page
+    assert [row["source_path"] for row in tables["pages"]] == ["UseCases/uc_account_manipulation.md"]
+    assert tables["use_case_products"], "the readable use-case page gave no records"
+
+
+def test_a_release_label_that_is_not_utf8_is_a_usage_error(tmp_path):
+    r = convert_cli(SAMPLES, "-o", tmp_path / "out", "--release", "r\udcff")
+    assert r.exit_code == 2
+    assert "the release label 'r\ufffd' is not UTF-8 text" in r.output
+    assert not (tmp_path / "out").exists()
