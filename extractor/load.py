@@ -33,25 +33,46 @@ class Tables(dict):
         return list(self) + dir(dict)
 
 
+def require(tables: Tables, names, out: str) -> None:
+    """Raise NotAnOutput unless `tables` (loaded from `out`) holds every table in `names`
+    (an output of `convert --tables`, or of another command, may hold others only)."""
+    missing = [name for name in names if name not in tables]
+    if missing:
+        raise NotAnOutput(f"{out} holds no {' or '.join(missing)} table: convert the docs with "
+                          f"{'it' if len(missing) == 1 else 'them'} (`--tables` left {'it' if len(missing) == 1 else 'them'} out?)")
+
+
 def manifest(out: str) -> dict:
     path = os.path.join(out, MANIFEST)
     if not os.path.exists(path):
         raise NotAnOutput(f"{out}: no {MANIFEST}, not an extractor output folder")
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            found = json.load(fh)
+    except (OSError, ValueError) as exc:  # (UnicodeDecodeError is a ValueError)
+        raise NotAnOutput(f"{path}: cannot be read ({exc})") from None
+    if not isinstance(found, dict):
+        raise NotAnOutput(f"{path}: not a manifest (a JSON object)")
+    return found
 
 
 def read_arrow(out: str, name: str) -> pa.Table | None:
     """One table of an output folder as a pyarrow Table (None when the folder lacks it)."""
     single = os.path.join(out, f"{name}.parquet")
     if os.path.exists(single):
-        return pq.read_table(single)
+        try:
+            return pq.read_table(single)
+        except (OSError, pa.ArrowException) as exc:  # cut off, overwritten, not Parquet
+            raise NotAnOutput(f"{single}: cannot be read ({exc})") from None
     folder = os.path.join(out, name)
     if os.path.isdir(folder):
         import pyarrow.dataset as pads  # only history datasets need it, and it is slow to import
 
         part = pads.partitioning(pa.schema([("release", pa.string())]), flavor="hive")
-        data = pads.dataset(folder, format="parquet", partitioning=part).to_table()
+        try:
+            data = pads.dataset(folder, format="parquet", partitioning=part).to_table()
+        except (OSError, pa.ArrowException) as exc:
+            raise NotAnOutput(f"{folder}: cannot be read ({exc})") from None
         # Put columns back in the contract's order (the partition column comes last).
         return data.select([c for c in schema.columns(name) if c in data.column_names])
     return None

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import __version__, headers
 from .errors import OutputNotWritable
-from .load import load
+from .load import load, require
 
 LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "5.1.0"
@@ -46,6 +46,7 @@ class Filters:
 
 def _frames(out: str, filters: Filters) -> dict:
     t = load(out, categories=False)
+    require(t, ("attack_matrix", "use_case_ttps"), out)
     return {name: filters.apply(t[name]) for name in ("attack_matrix", "use_case_ttps", "rules") if name in t}
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import headers
 from .errors import ExtractorError
-from .load import load
+from .load import load, require
 from .navigator import Filters
 
 # Kill-chain order for the columns.
@@ -20,6 +20,7 @@ def technique_tactics(out: str, filters: Filters | None = None) -> pd.DataFrame:
     """use_case x tactic -> number of distinct techniques."""
     filters = filters or Filters()
     t = load(out, categories=False)
+    require(t, ("use_case_ttps", "attack_matrix"), out)
     ttps = filters.apply(t["use_case_ttps"])
     ttps = ttps[ttps["level"] != "tactic"][["product", "use_case", "technique_id"]]
     matrix = filters.apply(t["attack_matrix"])[["product", "technique_id", "tactic"]]
@@ -58,7 +59,7 @@ def heatmap(out: str, path: str, filters: Filters | None = None, title: str | No
     ax.set_title(title or f"Techniques per tactic and use case ({(filters or Filters()).describe()})")
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, format="png")  # (PNG whatever the name ends in, at that very name)
     except OSError as exc:
         raise ExtractorError(f"{path}: {exc.strerror or exc}") from None
     finally:

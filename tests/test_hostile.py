@@ -944,3 +944,58 @@ def test_a_release_label_that_is_not_utf8_is_a_usage_error(tmp_path):
     assert r.exit_code == 2
     assert "the release label 'r\ufffd' is not UTF-8 text" in r.output
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# output folders damaged by hand, or made with only some tables
+
+@pytest.fixture(scope="module")
+def sample_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample") / "out"
+    extractor.convert(str(SAMPLES), str(out), RELEASE, jobs=1)
+    return out
+
+
+def _cli(*args):
+    return CliRunner().invoke(cli, [*map(str, args)], catch_exceptions=True)
+
+
+@pytest.mark.parametrize("command", ["validate", "layer", "diff"])
+def test_a_manifest_that_is_not_json_is_named_in_one_line(sample_out, tmp_path, command):
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    (out / "manifest.json").write_text("{not json")
+    args = [command, out, "-o", tmp_path / "x.json"] if command != "diff" else [command, sample_out, out]
+    r = _cli(*args)
+    assert r.exit_code == 2, r.output
+    assert f"{out / 'manifest.json'}: cannot be read (" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("command", ["validate", "layer"])
+def test_a_cut_off_parquet_file_is_named_in_one_line(sample_out, tmp_path, command):
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    data = (out / "rules.parquet").read_bytes()
+    (out / "rules.parquet").write_bytes(data[:len(data) // 2])
+    r = _cli(command, out, "-o", tmp_path / "x.json")
+    assert r.exit_code == 2, r.output
+    assert f"{out / 'rules.parquet'}: cannot be read (" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("command", ["layer", "plot"])
+def test_a_layer_of_an_output_without_the_matrix_says_which_tables_are_missing(tmp_path, command):
+    out = tmp_path / "out"
+    assert convert_cli(SAMPLES, "-o", out, "--tables", "rules", "-q").exit_code == 0
+    r = _cli(command, out, "-o", tmp_path / "picture")
+    assert r.exit_code == 2, r.output
+    assert "holds no" in r.output and "attack_matrix" in r.output and "use_case_ttps" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "picture").exists()
+
+
+def test_plot_writes_a_png_at_the_very_name_given(sample_out, tmp_path):
+    for name in ("coverage", "coverage.txt"):
+        r = _cli("plot", sample_out, "-o", tmp_path / name)
+        assert r.exit_code == 0, r.output
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert str(tmp_path / name) in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage", "coverage.txt"]
