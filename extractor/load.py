@@ -88,11 +88,14 @@ def _nullable_ints(type_: pa.DataType):
 
 def load(out: str = "out", categories: bool = True) -> Tables:
     """Read every table of an output folder written by convert() or history()."""
-    manifest(out)
+    listed = manifest(out).get("rows")  # (convert's manifest: the tables it wrote)
+    listed = listed if isinstance(listed, dict) else {}
     tables = Tables()
     for name in schema.TABLES:
         data = read_arrow(out, name)
         if data is None:
+            if name in listed:  # deleted by hand: not the same as a table never converted
+                raise NotAnOutput(f"{out}: {name}.parquet is missing, though {MANIFEST} lists the table")
             continue
         # Whole numbers stay whole numbers where some are missing (pandas' nullable Int32,
         # missing = <NA>), instead of turning into floats with NaN.

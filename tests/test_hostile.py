@@ -999,3 +999,19 @@ def test_plot_writes_a_png_at_the_very_name_given(sample_out, tmp_path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert str(tmp_path / name) in r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage", "coverage.txt"]
+
+
+def test_a_table_deleted_by_hand_is_an_error_not_a_table_left_out(sample_out, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    (out / "rules.parquet").unlink()
+    (out / "rules.csv").unlink()
+    r = _cli("validate", out)
+    assert r.exit_code == 2, r.output
+    assert f"{out}: rules.parquet is missing, though manifest.json lists the table" in r.output
+    # A table never converted (--tables) is no error: its checks are said not to run.
+    only = tmp_path / "only"
+    assert convert_cli(SAMPLES, "-o", only, "--tables", "rules", "-q").exit_code == 0
+    r = _cli("validate", only)
+    assert r.exit_code == 0, r.output
+    assert "not run (their tables were not converted)" in r.output
