@@ -205,8 +205,11 @@ def _swap(tmp: str, out: str) -> None:
         if os.path.exists(out):
             os.rename(out, old)
         os.rename(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(old) and not os.path.exists(out):
             os.rename(old, out)
+        if isinstance(exc, OSError):  # OUT is a mount point, or its folder is read-only...
+            raise OutputNotWritable(f"cannot put the new output in place of {out}: {exc.strerror or exc} "
+                                    "(the previous output, if any, is unchanged)") from None
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -1015,3 +1015,26 @@ def test_a_table_deleted_by_hand_is_an_error_not_a_table_left_out(sample_out, tm
     r = _cli("validate", only)
     assert r.exit_code == 0, r.output
     assert "not run (their tables were not converted)" in r.output
+
+
+def test_an_out_that_cannot_be_moved_aside_is_a_clear_error(sample_out, tmp_path, monkeypatch):
+    # (As when OUT is a mount point: renaming it fails with EBUSY.)
+    import errno
+
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    before = snapshot(out)
+    real = os.rename
+
+    def busy(src, dst):
+        if os.fspath(src) == str(out):
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", busy)
+    r = convert_cli(SAMPLES, "-o", out, "-q")
+    assert r.exit_code == 2, r.output
+    assert f"cannot put the new output in place of {out}: Device or resource busy" in r.output
+    monkeypatch.undo()
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it
