@@ -352,8 +352,11 @@ def release_frames(spec: str, purpose: str) -> tuple[dict, str]:
     error what to give instead."""
     from .load import load
 
-    if writer.manifest_kind(spec) == "history":
+    kind = writer.manifest_kind(spec)
+    if kind == "history":
         raise ExtractorError(f"{spec} is a history dataset of many releases: {purpose}")
+    if kind is not None and kind != "convert":
+        raise ExtractorError(f"{spec} holds the output of `extractor {kind}`, not of convert: {purpose}")
     if os.path.exists(os.path.join(spec, writer.MANIFEST)):
         frames = dict(load(spec, categories=False))
         pages_ = frames.get("pages")
@@ -361,4 +364,8 @@ def release_frames(spec: str, purpose: str) -> tuple[dict, str]:
         return frames, str(label)
     read_ = read(spec)
     built, _ = tables_of(read_, read_.release)
+    if not any(kind != "asset" for kind in built["pages"].column("kind").to_pylist()):
+        # (A folder of other files, or an output folder whose manifest was lost.)
+        raise ExtractorError(f"{spec} holds no Markdown pages and no {writer.MANIFEST}: neither a docs "
+                             f"tree nor an output folder; {purpose}")
     return {name: t.to_pandas() for name, t in built.items()}, read_.release

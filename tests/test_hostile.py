@@ -1038,3 +1038,22 @@ def test_an_out_that_cannot_be_moved_aside_is_a_clear_error(sample_out, tmp_path
     monkeypatch.undo()
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it
+
+
+@pytest.mark.parametrize("command", ["validate", "diff"])
+def test_a_folder_of_no_pages_and_no_manifest_is_no_release(sample_out, tmp_path, command):
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "notes.txt").write_text("not a docs tree\n")
+    r = _cli(command, other) if command == "validate" else _cli(command, sample_out, other)
+    assert r.exit_code == 2, r.output
+    assert f"{other} holds no Markdown pages and no manifest.json" in r.output
+
+
+@pytest.mark.parametrize("command", ["validate", "diff"])
+def test_the_output_of_another_command_is_no_release(sample_out, tmp_path, command):
+    checks = tmp_path / "checks"
+    assert _cli("validate", sample_out, "-o", checks).exit_code == 0
+    r = _cli(command, checks) if command == "validate" else _cli(command, sample_out, checks)
+    assert r.exit_code == 2, r.output
+    assert f"{checks} holds the output of `extractor validate`, not of convert" in r.output
