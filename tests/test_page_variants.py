@@ -422,3 +422,14 @@ def test_a_count_missing_on_one_side_is_a_change():
     new = old.copy()
     new["rules"] = pd.array([5], "Int32")
     assert list(_compare("products", old, new)["change"]) == ["changed"]
+
+
+def test_a_very_wide_table_is_named_in_a_message_by_its_first_columns():
+    from extractor import markdown
+    from extractor.pages.common import header_names
+
+    cols = [f"c{i}" for i in range(100)]
+    doc = markdown.parse("| " + " | ".join(cols) + " |\n|" + "---|" * 100 + "\n")
+    assert header_names(doc.tables[0]) == ", ".join(f"'c{i}'" for i in range(20)) + " and 80 more"
+    narrow = markdown.parse("| a | b |\n|---|---|\n")
+    assert header_names(narrow.tables[0]) == "'a', 'b'"

@@ -121,3 +121,11 @@ def glued_heading(row) -> str | None:
     if headers.MATRIX_TITLE.search(text) or headers.VENDOR_LABEL.match(text) or headers.PRODUCT_LABEL.match(text):
         return text
     return None
+
+
+def header_names(table, most: int = 20) -> str:
+    """A table's column names for a message: the first `most`, and how many more (a page
+    may have thousands of columns)."""
+    names = [repr(text_of(c)) for c in table.header[:most]]
+    more = len(table.header) - most
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")

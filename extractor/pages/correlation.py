@@ -15,7 +15,7 @@ from .. import cells, headers
 from ..issues import issue
 from ..markdown import Doc, text_of
 from . import PageResult
-from .common import check_row
+from .common import check_row, header_names
 from .common import page_labels
 
 # column meaning -> field of a correlation_rules row (`name` and `rule_name` are both the name)
@@ -43,7 +43,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
 
 def _table(result, table, meanings, labels) -> None:
     path = result.path
-    names = ", ".join(repr(text_of(c)) for c in table.header)
+    names = header_names(table)
     if not {"name", "rule_name"} & set(meanings) and len(set(meanings) & {"mitre_tactic", "severity",
                                                                         "overlap_with_aa"}) >= 2:
         meanings = ["name" if m == "rules" else m for m in meanings]  # `Rule | ... | Severity`

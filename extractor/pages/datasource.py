@@ -11,9 +11,9 @@ import posixpath
 
 from .. import cells, headers
 from ..issues import issue
-from ..markdown import Doc, text_of
+from ..markdown import Doc
 from . import PageResult
-from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts, tactic_columns
+from .common import cell_of, check_row, columns, glued_heading, heading_label, read_counts, tactic_columns, header_names
 
 
 
@@ -86,7 +86,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
         elif kind == "matrix":
             _matrix(result, table, vendor, product)
         else:
-            names = ", ".join(repr(text_of(c)) for c in table.header)
+            names = header_names(table)
             result.issues.append(issue(path, table.line, "unknown-table",
                                        f"table with columns {names} is not a known kind; not read"))
         # (A page that ends with its `[Next Page -->>](...)` line right under the table ends

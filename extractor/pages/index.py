@@ -25,7 +25,7 @@ import re
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import text_of
-from .common import cell_of, check_row, columns, tactic_columns
+from .common import cell_of, check_row, columns, tactic_columns, header_names
 
 _PLACEHOLDER = re.compile(r"^[-–—]+$")  # `--`: the page's way of writing "no description"
 
@@ -58,7 +58,7 @@ def extract(result, doc, tables) -> None:
         elif {"vendor", "product"} <= m:
             _data_sources(result, table, meanings)
         else:
-            names = ", ".join(repr(text_of(c)) for c in table.header)
+            names = header_names(table)
             result.issues.append(issue(path, table.line, "unread-table",
                                        f"table with columns {names} is not one the tool reads"))
             continue

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from .. import cells
 from ..issues import issue
-from ..markdown import Doc, text_of
+from ..markdown import Doc
 from . import PageResult
-from .common import cell_of, check_row, columns, page_labels, read_counts
+from .common import cell_of, check_row, columns, page_labels, read_counts, header_names
 
 def problems(result: PageResult, line: int, found: list) -> None:
     """Cell-grammar problems, (code, message) pairs, as issues at `line`."""
@@ -35,7 +35,7 @@ def extract(result: PageResult, doc: Doc, tables: list) -> None:
             detail = True
             _items(result, table, meanings, labels)
         else:
-            names = ", ".join(repr(text_of(c)) for c in table.header)
+            names = header_names(table)
             result.issues.append(issue(result.path, table.line, "unknown-table",
                                        f"table with columns {names} is not a known kind; not read"))
         if table.truncated:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .. import cells, headers
 from ..issues import issue
 from ..markdown import text_of
-from .common import cell_of, check_row, columns, glued_heading
+from .common import cell_of, check_row, columns, glued_heading, header_names
 
 def _title(doc) -> tuple[str | None, int | None]:
     for h in doc.headings:
@@ -43,7 +43,7 @@ def extract(result, doc, tables) -> None:
     glued: tuple | None = None  # (vendor, the heading it replaces): see _products
     for table, _kind, meanings in tables:
         if "product" not in meanings:
-            names = ", ".join(repr(text_of(c)) for c in table.header)
+            names = header_names(table)
             result.issues.append(issue(path, table.line, "unknown-table",
                                        f"table with columns {names} has no Product column; not read"))
             continue
