@@ -21,6 +21,7 @@ CODES: dict[str, tuple[str, str]] = {
     "symlink-dir": ("warning", "a symbolic link to a folder inside the tree; not followed, its pages are read at their real place"),
     "unreadable-folder": ("error", "a folder could not be listed"),
     "odd-file-name": ("warning", "a file name with control characters"),
+    "special-file": ("info", "a socket, FIFO or device file in the tree; not read"),
     "undecodable-name": ("error", "a file or folder name that is not UTF-8 (no text column can hold it); not read, nor the pages under a folder so named"),
     "submodule": ("warning", "a git submodule inside the tree; its pages are not read"),
     # page structure

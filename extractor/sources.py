@@ -61,7 +61,9 @@ def list_folder(root: str) -> FolderListing:
                         stack.append((entry.path, rel + "/"))
                 elif entry.is_file(follow_symlinks=False):
                     listing.files.append((rel, entry.path))
-                # sockets, fifos, devices: not pages, and reading one could block
+                else:  # sockets, fifos, devices: not pages, and reading one could block
+                    listing.issues.append(issue(rel, None, "special-file",
+                                                "a socket, FIFO or device file, not a page; not read"))
             except OSError as exc:
                 listing.issues.append(issue(rel, None, "unreadable-file", f"cannot stat: {exc.strerror or exc}"))
                 continue

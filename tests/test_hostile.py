@@ -1057,3 +1057,16 @@ def test_the_output_of_another_command_is_no_release(sample_out, tmp_path, comma
     r = _cli(command, checks) if command == "validate" else _cli(command, sample_out, checks)
     assert r.exit_code == 2, r.output
     assert f"{checks} holds the output of `extractor validate`, not of convert" in r.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_the_tree_is_an_issue_and_is_never_opened(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(SAMPLES, tree)
+    os.mkfifo(tree / "pipe.md")  # opening it to read would wait for a writer for ever
+    out = tmp_path / "out"
+    r = convert_cli(tree, "-o", out, "-q")
+    assert r.exit_code == 0, r.output
+    tables = read_out(out)
+    assert [(i["source_path"], i["code"]) for i in tables["issues"]] == [("pipe.md", "special-file")]
+    assert "pipe.md" not in {p["source_path"] for p in tables["pages"]}
