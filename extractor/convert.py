@@ -231,10 +231,12 @@ class Read:
 
 
 def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, progress=None,
-                modules=None) -> Read:
+                modules=None, out: str | None = None) -> Read:
+    """Read a folder's pages; `out`, where the output goes, is not listed when it lies in
+    the folder (a second run would read the first one's tables as pages)."""
     if not os.path.isdir(src):
         raise SourceNotFound(f"{src}: no such folder")
-    listing = list_folder(src)
+    listing = list_folder(src, os.path.abspath(out) if out is not None else None)
     items = [(rel, full, max_page_bytes, modules) for rel, full in listing.files]
     chunks = run_batches(_chunk_files, items, None, jobs, progress)
     return Read(chunks, listing.issues, os.path.basename(os.path.abspath(src)), os.path.abspath(src))
@@ -259,14 +261,15 @@ def parse_source(src: str) -> tuple[str, str | None]:
     return src, None
 
 
-def read(src, ref: str | None = None, **kw) -> Read:
-    """Read a folder, `REPO@REF`, or (with ref) a git repository."""
+def read(src, ref: str | None = None, out: str | None = None, **kw) -> Read:
+    """Read a folder, `REPO@REF`, or (with ref) a git repository. `out`: where the output
+    goes (left out of a folder's listing)."""
     src = os.fspath(src)
     if ref is None:
         src, ref = parse_source(src)
     if ref is not None:
         return read_git(src, ref, **kw)
-    return read_folder(src, **kw)
+    return read_folder(src, out=out, **kw)
 
 
 def tables_of(read_: Read, release: str, only=None) -> tuple[dict, dict]:
@@ -300,7 +303,7 @@ def convert(src: str = "samples", out: str = "out", release: str | None = None, 
     writer.check_out(out)
     only = _table_names(tables)
     with _collector_paused():
-        read_ = read(src, ref, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress,
+        read_ = read(src, ref, out, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress,
                      modules=pages.modules_for(only))
         release = release or read_.release
         if undecodable(release) is not None:  # (a folder's name, or --release, as the OS gave it)

@@ -29,7 +29,9 @@ def _inside(root_real: str, target: str) -> bool:
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
-def list_folder(root: str) -> FolderListing:
+def list_folder(root: str, skip: str | None = None) -> FolderListing:
+    """The files of the tree at root. `skip`: a folder inside it not to list (the output
+    being written there: its tables and its temporary siblings are no pages)."""
     root = os.path.abspath(root)
     root_real = os.path.realpath(root)
     listing = FolderListing(root)
@@ -57,7 +59,7 @@ def list_folder(root: str) -> FolderListing:
                     if _symlink(listing, root_real, entry.path, rel):
                         listing.files.append((rel, entry.path))
                 elif entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS:
+                    if entry.name not in SKIP_DIRS and not (skip and _is_output(entry, skip)):
                         stack.append((entry.path, rel + "/"))
                 elif entry.is_file(follow_symlinks=False):
                     listing.files.append((rel, entry.path))
@@ -72,6 +74,15 @@ def list_folder(root: str) -> FolderListing:
                                             f"name {entry.name!r} holds control characters"))
     listing.files.sort()
     return listing
+
+
+def _is_output(entry, out: str) -> bool:
+    """Whether a folder is OUT (an absolute path) or one of the temporary folders written
+    beside it (`.out.tmp-...`, `.out.old-...`: see writer._beside)."""
+    parent, name = os.path.split(out)
+    if entry.name == name or entry.name.startswith((f".{name}.tmp-", f".{name}.old-")):
+        return os.path.realpath(os.path.dirname(entry.path)) == os.path.realpath(parent)
+    return False
 
 
 def _symlink(listing: FolderListing, root_real: str, full: str, rel: str) -> bool:

@@ -1070,3 +1070,18 @@ def test_a_fifo_in_the_tree_is_an_issue_and_is_never_opened(tmp_path):
     tables = read_out(out)
     assert [(i["source_path"], i["code"]) for i in tables["issues"]] == [("pipe.md", "special-file")]
     assert "pipe.md" not in {p["source_path"] for p in tables["pages"]}
+
+
+def test_an_output_inside_the_source_is_not_read_as_pages_by_the_next_run(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(SAMPLES, tree)
+    out = tree / "out"
+    first = convert_cli(tree, "-o", out, "-q")
+    assert first.exit_code == 0, first.output
+    (tree / ".out.tmp-1-abcdef12").mkdir()  # as a run still writing would leave beside it
+    (tree / ".out.tmp-1-abcdef12" / "pages.csv").write_text("x\n")
+    again = convert_cli(tree, "-o", out, "-q")
+    assert again.exit_code == 0, again.output
+    # the pages of the second run are the sample files, and nothing of the output beside them
+    want = sorted(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file())
+    assert sorted(p["source_path"] for p in read_out(out)["pages"]) == want
