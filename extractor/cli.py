@@ -121,6 +121,8 @@ def history(repo, out, patterns, jobs, max_page_bytes, quiet, as_json, debug):
             rows = info["rows"]
             click.echo(f"{ref}: {rows['activity_parsers']} activity_parsers, {rows['rules']} rules, "
                        f"{sum(info['issues'].values())} issues ({info['commit'][:12]})")
+    if summary.passed_over:
+        click.echo(f"passed over {len(summary.passed_over)} ref(s) that are no release: {', '.join(summary.passed_over)}")
     if summary.removed:
         click.echo(f"removed {len(summary.removed)} release(s) written by other code (another version of the "
                    f"tool, or a run cut short) and not asked for this time: {', '.join(summary.removed)}")

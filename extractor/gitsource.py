@@ -60,20 +60,43 @@ def resolve(repo: str, ref: str) -> str:
     return out.decode().strip()
 
 
-def refs(repo: str, patterns: list[str] | None = None) -> list[tuple[str, str]]:
-    """[(short ref name, commit)] for branches and tags matching any fnmatch pattern."""
+def refs(repo: str, patterns: list[str] | None = None, passed_over: list | None = None) -> list[tuple[str, str]]:
+    """[(short ref name, commit)] for branches and tags matching any fnmatch pattern. A ref
+    that names no commit (a tag of a tree or a blob) or whose name is not UTF-8 (it could not
+    label a release) is left out, and put in `passed_over` as (name, why)."""
     if not is_repo(repo):
         raise GitError(f"{repo}: not a git repository")
-    out = _git(repo, "for-each-ref", "--format=%(refname:short)%00%(objectname)%00%(*objectname)",
+    out = _git(repo, "for-each-ref",
+               "--format=%(refname:short)%00%(objectname)%00%(objecttype)%00%(*objectname)%00%(*objecttype)",
                "refs/heads", "refs/tags")
     found: dict[str, str] = {}
-    for line in out.decode("utf-8", "replace").splitlines():
-        name, obj, peeled = line.split("\0")
+    skipped: list = []
+    for line in out.split(b"\n"):
+        if not line:
+            continue
+        raw_name, obj, kind, peeled, peeled_kind = _fields(line)
+        try:
+            name = raw_name.decode("utf-8")
+        except UnicodeDecodeError:
+            skipped.append((raw_name.decode("utf-8", "replace"), "its name is not UTF-8"))
+            continue
+        if (peeled_kind or kind) != "commit":
+            skipped.append((name, f"it names a {peeled_kind or kind}, not a commit"))
+            continue
         found.setdefault(name, peeled or obj)
     if patterns:
         import fnmatch
         found = {n: c for n, c in found.items() if any(fnmatch.fnmatchcase(n, p) for p in patterns)}
+        skipped = [(n, why) for n, why in skipped if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    if passed_over is not None:
+        passed_over.extend(sorted(skipped))
     return sorted(found.items())
+
+
+def _fields(line: bytes) -> tuple:
+    """One line of for-each-ref: (name as bytes, object, type, peeled object, peeled type)."""
+    raw_name, obj, kind, peeled, peeled_kind = line.split(b"\0")
+    return raw_name, obj.decode(), kind.decode(), peeled.decode(), peeled_kind.decode()
 
 
 def list_tree(repo: str, ref: str) -> GitListing:

@@ -42,6 +42,8 @@ class HistorySummary:
     # Releases written by other code and not converted again by this run (their refs not
     # asked for): removed, so the dataset never mixes two ways of reading pages.
     removed: list = field(default_factory=list)
+    # Refs matched but not converted: they name no commit, or their names are not UTF-8.
+    passed_over: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -112,11 +114,13 @@ def history(repo: str, out: str, patterns: list[str] | None = None, *, jobs: int
             progress: Callable[[str, int, int], None] | None = None) -> HistorySummary:
     """Convert every branch and tag of `repo` matching `patterns` (fnmatch; default all)."""
     _check_out(out)
-    found = gitsource.refs(repo, patterns)
+    passed_over: list = []
+    found = gitsource.refs(repo, patterns, passed_over)
     if not found:
         raise ExtractorError(f"{repo}: no branch or tag matches {patterns or '*'}")
     os.makedirs(out, exist_ok=True)
     summary = HistorySummary(os.path.abspath(repo), os.path.abspath(out))
+    summary.passed_over = [f"{name} ({why})" for name, why in passed_over]
     repo_abs = os.path.abspath(repo)
 
     # 1. Which releases moved (the manifest is small: the page cache is read only if needed).

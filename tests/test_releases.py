@@ -804,3 +804,23 @@ def test_history_removes_releases_of_other_code_not_converted_again(repo, tmp_pa
     # The same code keeps what it wrote: r3 added, r2 kept.
     assert run_history(repo, out, ["r3"], jobs=1).removed == []
     assert set(extractor.load(out).pages["release"].astype(str)) == {"r2", "r3"}
+
+
+def test_refs_that_name_no_commit_or_no_text_are_passed_over_and_said(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLES, repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one")
+    git(repo, "tag", "r1")
+    git(repo, "tag", "r-tree", "HEAD^{tree}")  # a tag of a tree: no release to read
+    blob = git(repo, "hash-object", "-w", "README.md" if (repo / "README.md").exists() else
+               next(str(p.relative_to(repo)) for p in repo.rglob("*.md"))).strip()
+    git(repo, "tag", "r-blob", blob)
+    subprocess.run(["git", "-C", str(repo), "branch", b"r-bad\xffname"], check=True, capture_output=True)
+    out = tmp_path / "dataset"
+    r = CliRunner().invoke(cli, ["history", str(repo), "-o", str(out), "--refs", "r*", "-q"])
+    assert r.exit_code == 0, r.output
+    assert ("passed over 3 ref(s) that are no release: r-bad\ufffdname (its name is not UTF-8), "
+            "r-blob (it names a blob, not a commit), r-tree (it names a tree, not a commit)") in r.output
+    assert sorted(p.name for p in (out / "pages").iterdir()) == ["release=r1"]
