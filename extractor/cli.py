@@ -78,6 +78,9 @@ def convert(src, out, git_repo, ref, release, jobs, table_names, max_page_bytes,
         click.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
     else:
         _print_summary(summary)
+        if only is not None:  # (--strict then judges only what was read)
+            click.echo("(with --tables, pages that fill none of those tables were listed, not read: "
+                       "their issues are not looked for)")
     if strict and summary.issue_count:
         sys.exit(1)
 

@@ -235,6 +235,8 @@ def read_folder(src: str, jobs=None, max_page_bytes=DEFAULT_MAX_PAGE_BYTES, prog
     """Read a folder's pages; `out`, where the output goes, is not listed when it lies in
     the folder (a second run would read the first one's tables as pages)."""
     if not os.path.isdir(src):
+        if os.path.exists(src):
+            raise SourceNotFound(f"{src} is a file, not a folder of pages (nor REPO@REF of a git repository)")
         raise SourceNotFound(f"{src}: no such folder")
     listing = list_folder(src, os.path.abspath(out) if out is not None else None)
     items = [(rel, full, max_page_bytes, modules) for rel, full in listing.files]

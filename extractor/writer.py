@@ -143,8 +143,9 @@ def recover(out: str) -> None:
 
 
 def write(out: str, tables: dict[str, pa.Table], manifest: dict, extra: dict | None = None) -> None:
-    """Write tables (Parquet + CSV), manifest.json and `extra` text files {name: text} to out."""
-    out = os.path.abspath(out)
+    """Write tables (Parquet + CSV), manifest.json and `extra` text files {name: text} to out.
+    An OUT that is a symbolic link to a folder stays one: the folder it names is replaced."""
+    out = os.path.realpath(out) if os.path.islink(out) else os.path.abspath(out)
     recover(out)
     check_out(out, manifest.get("kind", "convert"))
     tmp = _beside(out, "tmp")

@@ -1085,3 +1085,30 @@ def test_an_output_inside_the_source_is_not_read_as_pages_by_the_next_run(tmp_pa
     # the pages of the second run are the sample files, and nothing of the output beside them
     want = sorted(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file())
     assert sorted(p["source_path"] for p in read_out(out)["pages"]) == want
+
+
+def test_an_out_that_is_a_link_to_a_folder_stays_a_link(tmp_path):
+    real, link = tmp_path / "real", tmp_path / "link"
+    assert convert_cli(SAMPLES, "-o", real, "-q").exit_code == 0
+    link.symlink_to(real, target_is_directory=True)
+    r = convert_cli(SAMPLES, "-o", link, "--release", "again", "-q")
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert {row["release"] for row in read_out(real)["pages"]} == {"again"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_a_file_given_as_the_docs_tree_is_said_to_be_a_file(sample_out, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# a page\n")
+    r = _cli("validate", page)
+    assert r.exit_code == 2, r.output
+    assert f"{page} is a file, not a folder of pages" in r.output
+
+
+def test_with_tables_the_summary_says_the_other_pages_were_not_read(tmp_path):
+    r = convert_cli(SAMPLES, "-o", tmp_path / "out", "--tables", "rules")
+    assert r.exit_code == 0, r.output
+    assert "with --tables, pages that fill none of those tables were listed, not read" in r.output
+    r = convert_cli(SAMPLES, "-o", tmp_path / "all")
+    assert "with --tables" not in r.output
