@@ -45,9 +45,11 @@ def list_folder(root: str, skip: str | None = None) -> FolderListing:
             listing.issues.append(issue(prefix.rstrip("/") or ".", None, "unreadable-folder",
                                         f"cannot list folder: {exc.strerror or exc}"))
             continue
+        # (One test for the whole folder: names that are not UTF-8 are rare.)
+        plain = undecodable("".join([entry.name for entry in entries])) is None
         for entry in entries:
             rel = prefix + entry.name
-            shown = undecodable(entry.name)
+            shown = None if plain else undecodable(entry.name)
             if shown is not None:
                 what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
                 listing.issues.append(issue(prefix + shown, None, "undecodable-name",
