@@ -107,13 +107,19 @@ def edit_r3(tree: Path) -> None:
     replace_once(tree / BW_MAIN, "app-login:success (app-login)<br>", "app-login<br>")
 
 
-def build_repo(root: Path) -> Path:
+def first_release(root: Path) -> Path:
+    """A repository of the samples, one commit tagged r1."""
     repo = root / "repo"
     shutil.copytree(SAMPLES, repo)
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "r1")
     git(repo, "tag", "r1")
+    return repo
+
+
+def build_repo(root: Path) -> Path:
+    repo = first_release(root)
     edit_r2(repo)
     git(repo, "commit", "-q", "-a", "-m", "r2")
     git(repo, "tag", "r2")
@@ -807,15 +813,9 @@ def test_history_removes_releases_of_other_code_not_converted_again(repo, tmp_pa
 
 
 def test_refs_that_name_no_commit_or_no_text_are_passed_over_and_said(tmp_path):
-    repo = tmp_path / "repo"
-    shutil.copytree(SAMPLES, repo)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "one")
-    git(repo, "tag", "r1")
+    repo = first_release(tmp_path)
     git(repo, "tag", "r-tree", "HEAD^{tree}")  # a tag of a tree: no release to read
-    blob = git(repo, "hash-object", "-w", "README.md" if (repo / "README.md").exists() else
-               next(str(p.relative_to(repo)) for p in repo.rglob("*.md"))).strip()
+    blob = git(repo, "hash-object", "-w", next(str(p.relative_to(repo)) for p in repo.rglob("*.md"))).strip()
     git(repo, "tag", "r-blob", blob)
     subprocess.run(["git", "-C", str(repo), "branch", b"r-bad\xffname"], check=True, capture_output=True)
     out = tmp_path / "dataset"
