@@ -304,19 +304,25 @@ def convert(src: str = "samples", out: str = "out", release: str | None = None, 
     out = os.fspath(out)
     writer.check_out(out)
     only = _table_names(tables)
+    if release is not None:
+        _check_label(release)
     with _collector_paused():
         read_ = read(src, ref, out, jobs=jobs, max_page_bytes=max_page_bytes, progress=progress,
                      modules=pages.modules_for(only))
         release = release or read_.release
-        if undecodable(release) is not None:  # (a folder's name, or --release, as the OS gave it)
-            raise ExtractorError(f"the release label {undecodable(release)!r} is not UTF-8 text; "
-                                 "name the release with --release")
+        _check_label(release)  # (a folder's name, as the OS gave it)
         built, stats = tables_of(read_, release, only)
         summary = Summary(release=release, source=read_.source, out=os.path.abspath(out), **stats)
         manifest = summary.to_dict()
         manifest.pop("out")
         writer.write(out, built, manifest)
     return summary
+
+
+def _check_label(release: str) -> None:
+    shown = undecodable(release)
+    if shown is not None:
+        raise ExtractorError(f"the release label {shown!r} is not UTF-8 text; name the release with --release")
 
 
 @contextlib.contextmanager
@@ -369,7 +375,7 @@ def release_frames(spec: str, purpose: str) -> tuple[dict, str]:
         return frames, str(label)
     read_ = read(spec)
     built, _ = tables_of(read_, read_.release)
-    if not any(kind != "asset" for kind in built["pages"].column("kind").to_pylist()):
+    if not any(page_kind != "asset" for page_kind in built["pages"].column("kind").to_pylist()):
         # (A folder of other files, or an output folder whose manifest was lost.)
         raise ExtractorError(f"{spec} holds no Markdown pages and no {writer.MANIFEST}: neither a docs "
                              f"tree nor an output folder; {purpose}")
