@@ -45,8 +45,11 @@ def list_folder(root: str, skip: str | None = None) -> FolderListing:
             listing.issues.append(issue(prefix.rstrip("/") or ".", None, "unreadable-folder",
                                         f"cannot list folder: {exc.strerror or exc}"))
             continue
-        # (One test for the whole folder: names that are not UTF-8 are rare.)
-        plain = undecodable("".join([entry.name for entry in entries])) is None
+        # (One test for the whole folder: names that are not UTF-8, or hold control
+        # characters, are rare.)
+        names = "".join([entry.name for entry in entries])
+        plain = undecodable(names) is None
+        odd = plain and _CONTROL.search(names) is not None
         for entry in entries:
             rel = prefix + entry.name
             shown = None if plain else undecodable(entry.name)
@@ -71,7 +74,7 @@ def list_folder(root: str, skip: str | None = None) -> FolderListing:
             except OSError as exc:
                 listing.issues.append(issue(rel, None, "unreadable-file", f"cannot stat: {exc.strerror or exc}"))
                 continue
-            if _CONTROL.search(entry.name):
+            if (odd or not plain) and _CONTROL.search(entry.name):
                 listing.issues.append(issue(rel, None, "odd-file-name",
                                             f"name {entry.name!r} holds control characters"))
     listing.files.sort()

@@ -229,3 +229,18 @@ def test_a_worker_reads_pages_without_importing_pandas(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "True"]
+
+
+def test_page_descriptions_cross_as_they_were_sent():
+    """A chunk's pages travel as plain tuples (cheaper to pickle) and arrive as PageInfo again,
+    field for field."""
+    import pickle
+
+    issue = ("DS/a/ds_a.md", 3, "warning", "unknown-column", "a header nobody knows")
+    pages = [PageInfo("DS/a/ds_a.md", "data_source", "Acme", "One", 120, (issue,), ("DS/a/2_ds_a.md",)),
+             PageInfo("Ps/pC_a.md", "parser_config", None, None, 10, (), ())]
+    got = pickle.loads(pickle.dumps(Chunk(pages, {}), protocol=pickle.HIGHEST_PROTOCOL))
+    assert got.pages == pages
+    assert [type(p) for p in got.pages] == [PageInfo, PageInfo]
+    assert got.pages[0].issues == (issue,) and got.pages[0].next_pages == ("DS/a/2_ds_a.md",)
+    assert got.tables == {}
