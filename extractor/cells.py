@@ -301,6 +301,22 @@ def content(cell: list):
     url, text = first_link(cell)
     if url is not None:
         text = text_of(cell)
+    # (The link differs on every row, its text much less: `19 Rules 4 Models`. What the text
+    # says is read once per text.)
+    read = _CONTENT_READ.get(text)
+    if read is None:
+        rules, models, problems = _content_text(text)
+        if len(_CONTENT_READ) >= _REMEMBERED_MAX:
+            _CONTENT_READ.clear()
+        read = _CONTENT_READ[text] = (rules, models, tuple(problems))
+    return (read[0], read[1], url), list(read[2])
+
+
+_CONTENT_READ: dict = {}  # Content cell text -> (rules, models, problems)
+
+
+def _content_text(text: str) -> tuple:
+    """(rules, models, problems) the text of a Content cell names (see content)."""
     found: dict[str, int | None] = {"rule": None, "model": None}
     for m in _COUNT.finditer(text):
         what = (m.group("what") or m.group("what2")).lower().rstrip("s")
@@ -313,12 +329,16 @@ def content(cell: list):
         for what in ("rule", "model"):
             if found[what] is None and re.search(rf"(?<![\w-]){what}s?(?![\w-])", text, re.IGNORECASE):
                 problems.append(f"Content cell {text!r} names {what}s but no number of them")
-    return (found["rule"], found["model"], url), problems
+    return found["rule"], found["model"], problems
 
 
 def integer(cell: list):
     """A counts-table number -> int or None, problems."""
     text = text_of(cell)
+    # (Most counts are plain digits: str.isdecimal is what `\d` matches in a str pattern,
+    # and a non-empty run of them is what _INT matches without a comma.)
+    if text.isdecimal():
+        return int(text), []
     if _INT.match(text):
         return int(text.replace(",", "")), []
     if not text:

@@ -58,6 +58,18 @@ def extract_bytes(path: str, data: bytes, modules: frozenset | None = None) -> P
     return result
 
 
+def _decoded(result: PageResult, data: bytes) -> tuple[str, bytes]:
+    """(text, data) of a page: not UTF-8, its bad bytes read as U+FFFD (an issue says where)."""
+    try:
+        return data.decode("utf-8"), data
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        result.issues.append(issue(result.path, line, "invalid-utf8",
+                                   f"byte {exc.start:,} (line {line}) is not UTF-8; such bytes read as U+FFFD"))
+        text = data.decode("utf-8", "replace")
+        return text, text.encode("utf-8")
+
+
 def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None:
     path = result.path
     if data.startswith(_BOM):  # a BOM is not damage; offsets below stay those of the body
@@ -78,17 +90,19 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     if len(data) > HUGE_LINE and _longest_line(data) > HUGE_LINE:
         result.issues.append(issue(path, None, "huge-line",
                                    f"a line of {_longest_line(data):,} bytes; parsed anyway"))
+    # The page is decoded by the parse, only as far as it is read (see markdown.parse), which
+    # raises UnicodeDecodeError when it is not UTF-8: then it is decoded whole here, to say
+    # where, as it is when a run wants the text before the parse.
+    text = None
+    if modules is not None:
+        text, data = _decoded(result, data)
+        if _skippable(result, text, modules):
+            return
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        result.issues.append(issue(path, line, "invalid-utf8",
-                                   f"byte {exc.start:,} (line {line}) is not UTF-8; such bytes read as U+FFFD"))
-        text = data.decode("utf-8", "replace")
-        data = text.encode("utf-8")
-    if modules is not None and _skippable(result, text, modules):
-        return
-    doc = markdown.parse(text, data)
+        doc = markdown.parse(text, data)
+    except UnicodeDecodeError:
+        text, data = _decoded(result, data)
+        doc = markdown.parse(text, data)
     tabbed = _tabbed_delimiters(data, doc) if b"\t" in data else {}
     if tabbed:  # parsed again with their tabs as spaces (same length: lines and offsets stay)
         for at, end in tabbed.values():
@@ -100,7 +114,7 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     under = _tables_run_together(data, doc)
     if split or under:  # parsed again, each glued header cut from its delimiter row, each
         # table run into the one above set apart by a blank line
-        doc, kept = _split_glued(text, data, doc, {**split, **under})
+        doc, kept = _split_glued(markdown._text(text, data), data, doc, {**split, **under})
         _report_glued(result, doc, {line: at for line, at in kept.items() if line in split})
         _report_run_together(result, [line for line in kept if line in under])
     pages.extract(result, doc, modules)
@@ -111,7 +125,7 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     if doc.hidden:
         _hidden_tables(result, data, doc)
     if result.kind == "unknown":
-        _unread_page(result, text)
+        _unread_page(result, markdown._text(text, data))  # (UTF-8: the parse said so)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",
                                    "the page ends inside a table row; the rest of the page is missing"))
@@ -194,14 +208,18 @@ def _cells(row: bytes) -> int:
 def _glued_headers(data: bytes, doc) -> dict:
     """{line: (offset where its delimiter row starts, its indent)} of the glued table headers
     of a page that can be cut in two."""
-    if not _GLUED_HEADER.search(data):  # (most pages: one quick search)
-        return {}
     skip = {h.line for h in doc.headings}
     found = {}
     for line, pos, end in _pipe_lines(data, doc, skip):
         m = _glued_line(data, pos, end)
         if m:
             found[line] = (m.start(3), m.group(1))
+    # Lines are cut only on a page where a glued header with three dashes shows somewhere
+    # (in a table or code block too). That search of the whole page is left to the pages with
+    # a line to cut (rare): on the others it gives {} either way, and it scans every byte
+    # of the page, where the loop above looks only between tables and code blocks.
+    if found and not _GLUED_HEADER.search(data):
+        return {}
     return found
 
 

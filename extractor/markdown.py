@@ -258,16 +258,19 @@ class _SplitLines:
 _DEFINITION_HINT = re.compile(rb"\]:")
 
 
-def parse(text: str, data: bytes | None = None, split: list | None = None) -> Doc:
+def parse(text: str | None, data: bytes | None = None, split: list | None = None) -> Doc:
     """Parse one page. `data` must be `text` encoded as UTF-8 (passed in when the caller has
     it already, to save encoding the page twice); it is used to turn offsets into lines.
+    `text` may be None when `data` is given: the page is then decoded here, only as far as
+    it is parsed (the rows remembered from earlier pages are not decoded again), and
+    UnicodeDecodeError is raised when `data` is not UTF-8 (see _remembered).
 
     `split`: [(byte offset, indent)] at which a line is cut in two before parsing, the second
     part starting with that indent (a table header glued to its delimiter row, `| a | b ||
     --- | --- |`, maybe in a list item: see extract.py). Lines and spans are still those of the
     page as written; the delimiter row shares its header's line."""
     if data is None:
-        data = text.encode("utf-8", "surrogatepass")
+        data = text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
     if split:
         cuts = sorted(set(split))
         ends = [0, *(offset for offset, _ in cuts), len(data)]
@@ -279,8 +282,6 @@ def parse(text: str, data: bytes | None = None, split: list | None = None) -> Do
         doc.spans = [(lines.original(a), lines.original(b)) for a, b in doc.spans]
         doc.hidden = [(lines.original(a), lines.original(b), what) for a, b, what in doc.hidden]
         return doc
-    if _DEFINITION_HINT.search(data):  # maybe a link reference definition, which a link in a row may use
-        return _parse(text, data, _Lines(data), False)
     return _remembered(text, data)
 
 
@@ -332,19 +333,58 @@ def _long_rows(data: bytes):
         at = data.find(b"\n|", end) + 1 or -1
 
 
-def _remembered(text: str, data: bytes) -> Doc:
+def _text(text: str | None, data: bytes) -> str:
+    return data.decode("utf-8") if text is None else text
+
+
+def _remembered(text: str | None, data: bytes) -> Doc:
     """parse() of a page, with the rows remembered from earlier pages not parsed again."""
     rows = _ROWS
     hits = [(at, line) for at, line in _long_rows(data) if line in rows]
     if not hits:
-        return _parse(text, data, _Lines(data), True)
-    lines = _Lines(data)
-    entries = {}  # line number -> (row line, what it was read as)
-    blanked = bytearray(data)
+        if _DEFINITION_HINT.search(data):  # maybe a link reference definition, which a link in a row may use
+            return _parse(_text(text, data), data, _Lines(data), False)
+        return _parse(_text(text, data), data, _Lines(data), True)
+    # Each remembered line is replaced by a short blank row, `| |`: the parser reads it as the
+    # same empty body row a blank row of the line's length would be (a row is read from its
+    # own line alone), but the text left to encode, scan and parse is a fraction of the page
+    # (most of a rules-and-models page is remembered rows). Only bytes inside those lines
+    # go, never a newline: every line keeps its number, and offsets past a replaced line
+    # are mapped back to the page's by adding the bytes dropped before them (`original`).
+    pieces = []
+    ends: list = []  # where each blank row ends in the short text
+    dropped: list = []  # bytes dropped up to the end of that row
+    prev = cut = 0
     for at, line in hits:
-        entries[lines(at)] = (line, rows[line])
-        blanked[at:at + len(line)] = b"|" + b" " * (len(line) - 2) + b"|"
-    doc = _parse(blanked.decode("utf-8"), data, _Lines(data), True, set(entries))
+        pieces.append(data[prev:at])
+        prev = at + len(line)
+        cut += len(line) - len(_BLANK_ROW)  # (> 0: the lines are _ROW_MIN long at least)
+        ends.append(prev - cut)
+        dropped.append(cut)
+    pieces.append(data[prev:])
+    short = _BLANK_ROW.join(pieces)
+    # `]:` looked for in the short text finds what it finds in the page: rows are remembered
+    # only from pages without one (they are parsed here, and only here rows are remembered),
+    # and none can be made at a cut (a line starts with `|`, a `\n` follows it).
+    if _DEFINITION_HINT.search(short):  # maybe a link reference definition, which a link in a row may use
+        return _parse(_text(text, data), data, _Lines(data), False)
+    # (Line numbers counted in the short text: the same, and far fewer bytes to count.)
+    lines = _Lines(short)
+    entries = {lines(end - len(_BLANK_ROW)): (line, rows[line]) for end, (_, line) in zip(ends, hits)}
+
+    def original(offset: int) -> int:
+        # (Offsets handed back are block starts and ends, at line boundaries: never inside a
+        # blank row.)
+        k = bisect.bisect_right(ends, offset)
+        return offset + dropped[k - 1] if k else offset
+
+    def cut_off(_short: bytes, table_start: int, table: Table) -> bool:
+        return _cut_off(data, original(table_start), table)  # on the page as written
+
+    # (Decoding the short text checks the page is UTF-8, when the caller has not decoded it:
+    # the lines left out are, as remembered rows of pages that were, and they are whole lines,
+    # cut at ASCII bytes, so no character straddles a cut.)
+    doc = _parse(short.decode("utf-8"), short, _Lines(short), True, set(entries), cut_off)
     for table in doc.tables:
         width = len(table.header)
         for row in table.rows:
@@ -352,11 +392,16 @@ def _remembered(text: str, data: bytes) -> Doc:
             if found is not None:
                 key, (row_width, row.cells, row.missing, row.extra) = found
                 if row_width != width:
-                    return _parse(text, data, _Lines(data), True)
+                    return _parse(_text(text, data), data, _Lines(data), True)
                 row.key = key
     if entries:  # a blanked line that is no body row here
-        return _parse(text, data, _Lines(data), True)
+        return _parse(_text(text, data), data, _Lines(data), True)
+    doc.spans = [(original(a), original(b)) for a, b in doc.spans]
+    doc.hidden = [(original(a), original(b), what) for a, b, what in doc.hidden]
     return doc
+
+
+_BLANK_ROW = b"| |"
 
 
 _END_ROW = {"End": "TableRow"}
@@ -374,9 +419,11 @@ def _cut_off(data: bytes, table_start: int, table: Table) -> bool:
     return bool(table.rows) and table.rows[-1].missing > 0
 
 
-def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
+def _parse(text: str, data: bytes, lines, remember: bool, blanked=(), cut_off=None) -> Doc:
     """The page's document. `remember`: keep its long body rows that start a line (see
-    _remembered). Rows on the `blanked` lines are passed over: _remembered gives them cells."""
+    _remembered). Rows on the `blanked` lines are passed over: _remembered gives them cells.
+    `cut_off`: _cut_off for a text whose blanked rows were shortened (see _remembered), which
+    must look at the page as written."""
     doc = Doc()
     # This loop sees every event of every page (millions per release): it is the hot path.
     # Table cells are read by _cell. Other text goes to `sink`, the list being filled now (a
@@ -541,7 +588,7 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=()) -> Doc:
                         doc.lists.append(block)
                         block, lead = None, ""
             elif val == "Table":
-                table.truncated = rng["end"] >= len(data) and _cut_off(data, table_start, table)
+                table.truncated = rng["end"] >= len(data) and (cut_off or _cut_off)(data, table_start, table)
                 doc.tables.append(table)
                 doc.spans.append((table_start, rng["end"]))
             elif val == "CodeBlock":

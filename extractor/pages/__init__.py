@@ -114,8 +114,17 @@ def _numbers_row(row, meanings) -> bool:
 _KINDS: dict = {}  # (header names, under a matrix title) -> (table kind, meanings): few repeat
 
 
+_MATRIX_HEADINGS: dict = {}  # heading text -> whether it is a matrix title: headings repeat
+
+
 def _table_kind(names: tuple, heading_text: str) -> tuple:
-    key = (names, bool(headers.MATRIX_TITLE.search(heading_text)))
+    matrix = _MATRIX_HEADINGS.get(heading_text)
+    if matrix is None:
+        matrix = bool(headers.MATRIX_TITLE.search(heading_text))
+        if len(_MATRIX_HEADINGS) >= 8192:
+            _MATRIX_HEADINGS.clear()
+        _MATRIX_HEADINGS[heading_text] = matrix
+    key = (names, matrix)
     found = _KINDS.get(key)
     if found is None:
         meanings = tuple(headers.meaning(n) for n in names)

@@ -9,13 +9,28 @@ from . import PageResult
 _LABELS = {"missing-vendor": "Vendor", "missing-product": "Product", "missing-use-case-label": "Use-Case"}
 
 
+# (pattern, flags, heading text) -> the label's name as heading_label reads it ("" when the
+# heading is empty), or None when the heading is no such label: the same headings come back
+# on thousands of pages (`Rules by Product and UseCase`, `Vendor: Microsoft`), each matched
+# once. (Keyed by the pattern's text and flags: hashing a compiled pattern hashes its code.)
+_LABELS_READ: dict = {}
+_UNSEEN = object()  # (None is a value there)
+
+
 def heading_label(doc: Doc, rx, result: PageResult, missing: str | None, empty: str):
     """The name in the first heading like `Use-Case: [X](...)` (the link text is the name).
     None with an issue when the heading is empty, or missing and `missing` names a code."""
+    pattern, flags = rx.pattern, rx.flags
     for h in doc.headings:
-        m = rx.match(h.text)
-        if m:
-            value = cells.clean(m.group(1))
+        key = (pattern, flags, h.text)
+        value = _LABELS_READ.get(key, _UNSEEN)
+        if value is _UNSEEN:
+            m = rx.match(h.text)
+            value = cells.clean(m.group(1)) if m else None
+            if len(_LABELS_READ) >= 8192:
+                _LABELS_READ.clear()
+            _LABELS_READ[key] = value
+        if value is not None:
             if not value:
                 result.issues.append(issue(result.path, h.line, empty, f"heading {h.text!r} is empty"))
             return value or None
