@@ -435,6 +435,22 @@ ODD_ITEMS = '{\n Name = odd\n Conditions = ["""c"""]\n Fields = [\n' + "\n".join
 ])
 
 
+def test_field_names_in_order_of_first_appearance_across_strings():
+    """Names come in the order they first appear, string after string; a JSON name
+    (`exa_field_name=`) counts where it stands; no name is made of two strings' pieces; and a
+    string met again (its names remembered) reads the same."""
+    from extractor.pages.parser_config import field_names
+
+    strings = ['a=({user}x) b=({src_ip}y)', 'exa_json_path=$.t,exa_field_name=time', '({=user}z) ({host}w)',
+               '({us', 'er}v)', 'exa_field_name=host ({dest_ip}q)']
+    expected = ["user", "src_ip", "time", "host", "dest_ip"]
+    assert field_names(strings) == expected
+    assert field_names(strings) == expected  # (every string remembered now)
+    # (`exa_field_name=host` stands before `({dest_ip}` in its string)
+    assert field_names(list(reversed(strings))) == ["host", "dest_ip", "user", "time", "src_ip"]
+    assert field_names([]) == []
+
+
 def test_config_item_runs_read_like_tokens(monkeypatch):
     from extractor.pages.parser_config import parse_config
 

@@ -79,8 +79,15 @@ def _unescape(body: str) -> str:
     return _ESCAPE.sub(one, body)
 
 
-def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = True) -> list[tuple]:
-    """[(kind, value, start, end)] of text[start:end], without blanks and comments. Kinds: nl, punct, str, word,
+class Tokens(list):
+    """tokenize's tokens, with `bases`: what to add to each token's start and end (see tokenize)."""
+    __slots__ = ("bases",)
+    bases: list
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = True) -> Tokens:
+    """[(kind, value, start, end)] of text[start:end], without blanks and comments; token i
+    starts and ends at its start and end plus `bases[i]` (see below). Kinds: nl, punct, str, word,
     subst, other, cut, run. A str's value is its text; `cut` marks a string cut off at the end
     of its line; `run` is a run of whole lines that each hold one list item (a triple-quoted
     regex and a comma: most lines of a config), its value the items' strings (plain str, no
@@ -89,9 +96,18 @@ def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = Tru
 
     No token spans a line (strings never do in these configs), so the text is read line by line:
     item lines are recognised with plain string operations, which is several times faster than
-    scanning their long regexes with the token pattern, and give the same strings."""
-    out: list = []
+    scanning their long regexes with the token pattern, and give the same strings.
+
+    A line's tokens are those remembered for its text (see _LINES), offsets from the line's
+    start, and `bases[i]` is where token i's line starts. (Shifting every token by its line's
+    offset here rebuilt each tuple, a seventh of tokenize's time, for offsets the reader keeps
+    for few tokens: it adds the base where it keeps one.) nl and run tokens hold offsets in the
+    text, base 0."""
+    out = Tokens()
+    bases: list = []
+    out.bases = bases
     add = out.append
+    add_base = bases.append
     size = len(text) if end is None else end
     run: list | None = None
     run_start = pos = start
@@ -110,17 +126,18 @@ def tokenize(text: str, start: int = 0, end: int | None = None, runs: bool = Tru
             known = _line_tokens(line)
         if run is not None:
             add(("run", run, run_start, pos))
+            add_base(0)
             run = None
         if known:
-            if pos:
-                out.extend([(kind, value, s + pos, e + pos) for kind, value, s, e in known])
-            else:
-                out.extend(known)
+            out.extend(known)
+            bases.extend([pos] * len(known))
         if stop < size:
             add(("nl", "\n", stop, stop + 1))
+            add_base(0)
         pos = stop + 1
     if run is not None:
         add(("run", run, run_start, pos))
+        add_base(0)
     return out
 
 
@@ -251,7 +268,9 @@ class Reader:
     def __init__(self, text: str):
         self.text = text
         # End markers past the last token, so looking ahead never needs a bounds check.
-        self.toks = tokenize(text) + [(None, None, len(text), len(text))] * 8
+        toks = tokenize(text)
+        self.toks = toks + [(None, None, len(text), len(text))] * 8
+        self.bases = toks.bases + [0] * 8  # token i's offsets: its start and end + bases[i]
         self.i = 0
         self.junk: list = []
         self.cut: list = []  # starts of strings the block cut off
@@ -271,6 +290,7 @@ class Reader:
 
     def _entries(self, obj: Obj, closer: str | None) -> None:
         toks = self.toks
+        bases = self.bases
         add = obj.entries.append
         while True:
             i = self.i
@@ -282,6 +302,7 @@ class Reader:
             kind, val, start, end = tok
             if kind is None:
                 return
+            start += bases[i]  # (end only serves run tokens, whose base is 0)
             if kind == "run":
                 # List items where entries belong (their `[` was lost): each line is text that
                 # is not `key = value`, kept as junk from its string to its end, as _junk would.
@@ -321,7 +342,8 @@ class Reader:
                         if after[0] == "nl" or after[0] is None or (after[0] == "punct" and after[1] in ",]}"):
                             # the common `key = value` on one line: what _value would return
                             self.i = i + 1
-                            add((key, Scalar(vtok[1], vtok[2], False, vtok[3]), start))
+                            base = bases[i]
+                            add((key, Scalar(vtok[1], vtok[2] + base, False, vtok[3] + base), start))
                             continue
                     self.i = i
                     value = self._value()
@@ -350,15 +372,15 @@ class Reader:
         """Skip text that is not `key = value`, up to the end of the line or the next bracket,
         and keep it in `junk`."""
         first = self.i
-        start = end = self.peek()[2]
+        start = end = self.peek()[2] + self.bases[first]
         while True:
             kind, val, _, e = self.peek()
             if kind is None or kind == "nl" or (kind == "punct" and val in "{}[]"):
                 break
+            end = e + self.bases[self.i]
             self.i += 1
-            end = e
         if self.i == first:  # a lone bracket we cannot place
-            end = self.peek()[3]
+            end = self.peek()[3] + self.bases[first]
             self.i += 1
         self.junk.append((start, self.text[start:end].strip()))
 
@@ -366,11 +388,13 @@ class Reader:
         """One value: parts side by side until a newline, `,` or a closer at this level."""
         parts: list = []
         toks = self.toks
+        bases = self.bases
         i = self.i
         while True:
             kind, val, start, end = toks[i]
             if kind is None or kind == "nl":
                 break
+            base = bases[i]
             if kind == "punct":
                 self.i = i
                 if val in "{[" and self.depth >= _MAX_DEPTH:
@@ -379,7 +403,7 @@ class Reader:
                     break
                 if val == "{":
                     self.i = i + 1
-                    obj = Obj(start)
+                    obj = Obj(start + base)
                     if parts and isinstance(parts[-1], Subst):
                         obj.template = parts[-1].path.rsplit(".", 1)[-1]
                     self.objects.append(obj)
@@ -395,7 +419,7 @@ class Reader:
                 if val == "[":
                     self.i = i + 1
                     self.depth += 1
-                    items = self._list(start)
+                    items = self._list(start + base)
                     self.depth -= 1
                     i = self.i
                     parts.append(items)
@@ -409,14 +433,14 @@ class Reader:
                     break  # `"""x"""  acme-events = {`: the generator ate the `]` and the newline
             i += 1
             if kind == "str" or kind == "word":
-                parts.append(Scalar(val, start, False, end))
+                parts.append(Scalar(val, start + base, False, end + base))
             elif kind == "subst":
-                parts.append(Subst(val, start))
+                parts.append(Subst(val, start + base))
             elif kind == "cut":
-                self.cut.append(start)
-                parts.append(Scalar(val, start, True, end))
+                self.cut.append(start + base)
+                parts.append(Scalar(val, start + base, True, end + base))
             else:
-                parts.append(Scalar(val, start, False, end))
+                parts.append(Scalar(val, start + base, False, end + base))
         self.i = i
         if len(parts) == 1:
             return parts[0]
@@ -433,6 +457,7 @@ class Reader:
         items.start, items.closed = start, False
         add = items.append
         toks = self.toks
+        bases = self.bases
         i = self.i
         while True:
             tok = toks[i]
@@ -468,12 +493,14 @@ class Reader:
                         self.i = i
                         return items  # `name = {` : the `]` was dropped before a template body
                     if nxt[1] in ",]}":  # a lone string item: what _value would return
+                        base = bases[i]
                         i += 1
-                        add(Scalar(tok[1], tok[2], False, tok[3]))
+                        add(Scalar(tok[1], tok[2] + base, False, tok[3] + base))
                         continue
                 elif nxt[0] == "nl" or nxt[0] is None:
+                    base = bases[i]
                     i += 1
-                    add(Scalar(tok[1], tok[2], False, tok[3]))
+                    add(Scalar(tok[1], tok[2] + base, False, tok[3] + base))
                     continue
             self.i = i
             add(self._value(in_list=True))
@@ -527,12 +554,33 @@ def _scalar(value) -> str | None:
 def field_names(strings: list) -> list:
     """Captured field names in order of first appearance: `({user}...)`, `({=user}...)`,
     and `exa_field_name=user` (JSON extraction)."""
-    # One scan over the strings joined by newlines: no capture can span a newline. (Most
-    # configs have no JSON names: a pattern that starts with the literal `({` scans fastest.)
-    joined = "\n".join(strings)
-    if "exa_field_name=" not in joined:
-        return list(dict.fromkeys(_NAMED_CAPTURE.findall(joined)))
-    return list(dict.fromkeys([name or json for name, json in _CAPTURE.findall(joined)]))
+    # String by string (no capture spans two strings, nor a newline), each string's names
+    # remembered: the same regexes recur on many pages (a template's Fields on every parser
+    # that extends it, common patterns), and a look-up costs far less than a scan.
+    found: list = []
+    known = _NAMES.get
+    for s in strings:
+        names = known(s)
+        if names is None:
+            names = _names_in(s)
+        found += names
+    return list(dict.fromkeys(found))
+
+
+# string -> the names captured in it, in order, repeats kept (see field_names)
+_NAMES: dict = {}
+_NAMES_MAX = 1 << 16
+
+
+def _names_in(s: str) -> tuple:
+    if "exa_field_name=" in s:
+        names = tuple([name or json for name, json in _CAPTURE.findall(s)])
+    else:  # (most strings: a pattern that starts with the literal `({` scans fastest)
+        names = tuple(_NAMED_CAPTURE.findall(s))
+    if len(_NAMES) >= _NAMES_MAX:
+        _NAMES.clear()
+    _NAMES[s] = names
+    return names
 
 
 def _is_parser(obj: Obj) -> bool:
