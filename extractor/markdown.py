@@ -161,19 +161,14 @@ def _cell(events) -> tuple[list, dict]:
     cell: list = []
     add = cell.append
     for ev, rng in events:
-        # (Text and InlineHtml first: neither name is inside the names of the string events
-        # SoftBreak, HardBreak and Rule, so `in` is safe before the type test.)
+        # (Events by how often cells hold them: Text, InlineHtml, a link's Start, End. None of
+        # the names tested with `in` is inside the names of the string events SoftBreak,
+        # HardBreak and Rule, so `in` is safe before the type test, which comes last.)
         if "Text" in ev:
             add(ev["Text"])
         elif "InlineHtml" in ev:
             val = ev["InlineHtml"]
             add(_HTML_TOKENS.get(val) or _html_token(val))
-        elif type(ev) is str:
-            if ev != "Rule":
-                add(BR)
-        elif "End" in ev:
-            if ev["End"] == "TableCell":
-                return cell, rng
         elif "Start" in ev:
             val = ev["Start"]
             if type(val) is dict and "Link" in val:
@@ -185,18 +180,23 @@ def _cell(events) -> tuple[list, dict]:
                 if "Text" in ev:
                     text = ev["Text"]
                     ev = next(events)[0]
-                    if ev == _END_LINK:
+                    # (An End right after the link's first text is the link's own: events
+                    # nest, and a Text opens nothing that could end first.)
+                    if "End" in ev:
                         add(("a", url, " ".join(text.split())))
                     else:
                         add(_link(events, url, [text], ev))
                 else:
                     add(_link(events, url, [], ev))
+        elif "End" in ev:
+            if ev["End"] == "TableCell":
+                return cell, rng
+        elif type(ev) is str:
+            if ev != "Rule":
+                add(BR)
         elif "Code" in ev:  # inline code span: its text counts as text
             add(ev["Code"])
     return cell, {"start": 0, "end": 0}  # no End: cannot happen in a well-formed stream
-
-
-_END_LINK = {"End": "Link"}
 
 
 def _link(events, url: str, parts: list, ev) -> tuple:
@@ -455,18 +455,9 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=(), cut_off=No
     # (Events are dicts and strings; Any, as the stubs' literal types don't allow `ev["Text"]`.)
     events: Any = iter(pyromark.events_with_range(text, options=_OPTIONS))
     for ev, rng in events:
-        if type(ev) is str:  # SoftBreak, HardBreak, Rule
-            if mode and ev != "Rule":
-                sink.append(" ")
-            continue
-        if "Text" in ev:
-            if mode:
-                sink.append(ev["Text"])
-            continue
-        if "InlineHtml" in ev:
-            if mode:
-                sink.append(" ")
-            continue
+        # (Events by how often this loop sees them: cell contents are read by _cell, so Start
+        # and End come first. The string events, SoftBreak, HardBreak and Rule, are rare and
+        # tested last: none of the names tested with `in` before is inside theirs.)
         if "Start" in ev:
             val = ev["Start"]
             if val == "TableCell":
@@ -558,7 +549,8 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=(), cut_off=No
             elif val == "TableRow":
                 # The parser pads a short row with empty cells placed at the row's end, and
                 # drops the cells of a long one: both are damage worth reporting.
-                row.missing = sum(1 for off in zero_width if off >= rng["end"])
+                # (Most rows have no zero-width cell: no generator made for them.)
+                row.missing = sum(1 for off in zero_width if off >= rng["end"]) if zero_width else 0
                 row.extra = bool(data[last_cell_end: rng["end"]].strip(b" \t\r\n|"))
                 table.rows.append(row)
                 if remember and data[row_start] == 124 and (not row_start or data[row_start - 1] == 10):
@@ -599,6 +591,18 @@ def _parse(text: str, data: bytes, lines, remember: bool, blanked=(), cut_off=No
                 heading.text = " ".join("".join(sink).split())
                 doc.headings.append(heading)
                 sink, mode = block_outer
+            continue
+        if "Text" in ev:
+            if mode:
+                sink.append(ev["Text"])
+            continue
+        if "InlineHtml" in ev:
+            if mode:
+                sink.append(" ")
+            continue
+        if type(ev) is str:
+            if mode and ev != "Rule":
+                sink.append(" ")
             continue
         if "Code" in ev and mode:  # inline code span: its text counts as text
             sink.append(ev["Code"])
