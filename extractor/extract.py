@@ -83,7 +83,7 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
     if not data or data.isspace():
         result.issues.append(issue(path, None, "empty-page", "the page is empty"))
         return
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) >= 0:  # (in the first 8 KiB, without copying them)
         result.kind = "unreadable"
         result.issues.append(issue(path, None, "binary-file", "the file holds binary data (NUL bytes), not Markdown"))
         return
@@ -110,22 +110,27 @@ def _extract(result: PageResult, data: bytes, modules: frozenset | None) -> None
         text = data.decode("utf-8", "replace")
         doc = markdown.parse(text, data)
         _report_tabs(result, doc, tabbed)
-    split = _glued_headers(data, doc)
+    # The lines like rows outside the tables, found once: the glued headers are looked for
+    # among them, and so are the rows outside tables below unless the page is parsed again.
+    piped = list(_pipe_lines(data, doc))
+    split = _glued_headers(data, doc, piped)
     under = _tables_run_together(data, doc)
     if split or under:  # parsed again, each glued header cut from its delimiter row, each
         # table run into the one above set apart by a blank line
-        doc, kept = _split_glued(markdown._text(text, data), data, doc, {**split, **under})
+        cut_doc, kept = _split_glued(markdown.page_text(text, data), data, doc, {**split, **under})
+        if cut_doc is not doc:  # (other tables: other lines outside them)
+            doc, piped = cut_doc, list(_pipe_lines(data, cut_doc))
         _report_glued(result, doc, {line: at for line, at in kept.items() if line in split})
         _report_run_together(result, [line for line in kept if line in under])
     pages.extract(result, doc, modules)
     cut = _cut_row_line(data)
     if cut and any(t.rows and t.rows[-1].line == cut and not t.truncated for t in doc.tables):
         cut = None  # a row the parser read, of a table written whole (see markdown._cut_off)
-    _rows_outside_tables(result, data, doc, cut)
+    _rows_outside_tables(result, data, doc, cut, piped)
     if doc.hidden:
         _hidden_tables(result, data, doc)
     if result.kind == "unknown":
-        _unread_page(result, markdown._text(text, data))  # (UTF-8: the parse said so)
+        _unread_page(result, markdown.page_text(text, data))  # (UTF-8: the parse said so)
     if cut and not any(i[3] == "truncated-table" for i in result.issues):
         result.issues.append(issue(path, cut, "truncated-table",
                                    "the page ends inside a table row; the rest of the page is missing"))
@@ -148,9 +153,9 @@ _DELIMITER_ROW = rb"\|[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t\r]*$"
 _GLUED_CUT = re.compile(rb"(" + _QUOTED + rb")(\|[^\n]*?\|)(" + _DELIMITER_ROW + rb")")
 
 
-def _pipe_lines(data: bytes, doc, skip: set):
+def _pipe_lines(data: bytes, doc):
     """(line, start, end) of each line starting with `|` outside the tables, code blocks and
-    HTML blocks of doc, but for the lines in skip."""
+    HTML blocks of doc."""
     # Only the text between those blocks is searched: on a rules-and-models page that is a
     # few lines between tables of megabytes.
     line, counted = 1, 0
@@ -162,9 +167,8 @@ def _pipe_lines(data: bytes, doc, skip: set):
             pos = m.start()
             line += data.count(b"\n", counted, pos)
             counted = pos
-            if line not in skip:
-                end = data.find(b"\n", pos)
-                yield line, pos, len(data) if end < 0 else end
+            end = data.find(b"\n", pos)
+            yield line, pos, len(data) if end < 0 else end
         gap = max(gap, last)
 
 
@@ -181,7 +185,7 @@ def _tabbed_delimiters(data: bytes, doc) -> dict:
     """{line: (start, end)} of the delimiter rows with tabs outside the tables, code blocks
     and HTML blocks of doc."""
     found = {}
-    for line, pos, end in _pipe_lines(data, doc, set()):
+    for line, pos, end in _pipe_lines(data, doc):
         m = _TABBED_DELIMITER.match(data, pos, end)
         if m:
             found[line] = m.span()
@@ -205,13 +209,15 @@ def _cells(row: bytes) -> int:
     return len(row.strip(b" \t\r|").split(b"|"))
 
 
-def _glued_headers(data: bytes, doc) -> dict:
+def _glued_headers(data: bytes, doc, piped: list) -> dict:
     """{line: (offset where its delimiter row starts, its indent)} of the glued table headers
-    of a page that can be cut in two."""
+    of a page that can be cut in two. `piped`: _pipe_lines(data, doc)."""
+    if not piped:  # (most pages)
+        return {}
     skip = {h.line for h in doc.headings}
     found = {}
-    for line, pos, end in _pipe_lines(data, doc, skip):
-        m = _glued_line(data, pos, end)
+    for line, pos, end in piped:
+        m = None if line in skip else _glued_line(data, pos, end)
         if m:
             found[line] = (m.start(3), m.group(1))
     # Lines are cut only on a page where a glued header with three dashes shows somewhere
@@ -302,12 +308,15 @@ def _report_glued(result: PageResult, doc, split: dict) -> None:
                                        f"its {len(table.rows)} row(s) are read all the same"))
 
 
-def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None) -> None:
+def _rows_outside_tables(result: PageResult, data: bytes, doc, cut: int | None, piped: list) -> None:
+    """`piped`: _pipe_lines(data, doc)."""
+    if not piped:  # (most pages)
+        return
     skip = {cut}  # a row the page ends inside has its own issue (truncated-table)
     skip.update(h.line for h in doc.headings)  # `| a |` over `---` is a heading
     rows, glued = [], False
-    for line, pos, end in _pipe_lines(data, doc, skip):
-        if not _glued_line(data, pos, end):  # (one left uncut is a header alone: nothing lost)
+    for line, pos, end in piped:
+        if line not in skip and not _glued_line(data, pos, end):  # (one left uncut is a header alone: nothing lost)
             rows.append(line)
             glued = glued or bool(_GLUED_HEADER.search(data, pos, end))
     if rows:

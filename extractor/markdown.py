@@ -333,7 +333,8 @@ def _long_rows(data: bytes):
         at = data.find(b"\n|", end) + 1 or -1
 
 
-def _text(text: str | None, data: bytes) -> str:
+def page_text(text: str | None, data: bytes) -> str:
+    """The text of a page: `text` itself, or `data` decoded when the caller has not decoded it."""
     return data.decode("utf-8") if text is None else text
 
 
@@ -343,8 +344,8 @@ def _remembered(text: str | None, data: bytes) -> Doc:
     hits = [(at, line) for at, line in _long_rows(data) if line in rows]
     if not hits:
         if _DEFINITION_HINT.search(data):  # maybe a link reference definition, which a link in a row may use
-            return _parse(_text(text, data), data, _Lines(data), False)
-        return _parse(_text(text, data), data, _Lines(data), True)
+            return _parse(page_text(text, data), data, _Lines(data), False)
+        return _parse(page_text(text, data), data, _Lines(data), True)
     # Each remembered line is replaced by a short blank row, `| |`: the parser reads it as the
     # same empty body row a blank row of the line's length would be (a row is read from its
     # own line alone), but the text left to encode, scan and parse is a fraction of the page
@@ -367,7 +368,7 @@ def _remembered(text: str | None, data: bytes) -> Doc:
     # only from pages without one (they are parsed here, and only here rows are remembered),
     # and none can be made at a cut (a line starts with `|`, a `\n` follows it).
     if _DEFINITION_HINT.search(short):  # maybe a link reference definition, which a link in a row may use
-        return _parse(_text(text, data), data, _Lines(data), False)
+        return _parse(page_text(text, data), data, _Lines(data), False)
     # (Line numbers counted in the short text: the same, and far fewer bytes to count.)
     lines = _Lines(short)
     entries = {lines(end - len(_BLANK_ROW)): (line, rows[line]) for end, (_, line) in zip(ends, hits)}
@@ -392,10 +393,10 @@ def _remembered(text: str | None, data: bytes) -> Doc:
             if found is not None:
                 key, (row_width, row.cells, row.missing, row.extra) = found
                 if row_width != width:
-                    return _parse(_text(text, data), data, _Lines(data), True)
+                    return _parse(page_text(text, data), data, _Lines(data), True)
                 row.key = key
     if entries:  # a blanked line that is no body row here
-        return _parse(_text(text, data), data, _Lines(data), True)
+        return _parse(page_text(text, data), data, _Lines(data), True)
     doc.spans = [(original(a), original(b)) for a, b in doc.spans]
     doc.hidden = [(original(a), original(b), what) for a, b, what in doc.hidden]
     return doc

@@ -81,8 +81,8 @@ def _load_cache(out: str) -> dict:
             cache = pickle.load(fh)
         if cache.get("version") == version:
             return cache
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        pass
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+        pass  # (objects pickled by other code may not fit this code's classes)
     # A cache from other code (or none, or a damaged one) is simply rebuilt.
     return {"version": version, "pages": {}, "releases": {}}
 

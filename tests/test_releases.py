@@ -794,6 +794,31 @@ def test_history_cache_of_other_code_is_not_used(repo, tmp_path, monkeypatch):
     assert again.removed == []
 
 
+def test_history_cache_that_does_not_unpickle_here_is_rebuilt(repo, tmp_path, monkeypatch):
+    """A cache pickled by other code may hold objects this code's classes cannot take (a
+    class that gained slots, a constructor that changed): it is rebuilt, not an error."""
+    import pickle
+
+    from extractor import releases
+    from extractor.pages import PageResult
+
+    class Unfit:
+        def __reduce__(self):
+            return (PageResult, ())  # PageResult() wants its fields: TypeError when loaded
+
+    out = tmp_path / "h"
+    first = run_history(repo, out, ["r*"], jobs=1)
+    cache = out / releases.CACHE_DIR / releases.CACHE_FILE
+    cache.write_bytes(pickle.dumps({"version": releases._code_version(), "pages": {("a.md", "0"): Unfit()}}))
+    with pytest.raises(TypeError):
+        pickle.loads(cache.read_bytes())
+    monkeypatch.setattr(releases, "_written_releases", lambda out: {})  # (every release read again)
+    again = run_history(repo, out, ["r*"], jobs=1)  # (no error)
+    assert again.parsed_blobs == first.parsed_blobs  # (none taken from that cache)
+    assert sorted(again.releases) == sorted(first.releases)
+    assert set(extractor.load(out).pages["release"].astype(str)) == set(first.releases)
+
+
 def test_history_removes_releases_of_other_code_not_converted_again(repo, tmp_path, monkeypatch):
     """r1 written by other code, then only r2 asked for: r1 goes (its records were read by
     other code, and its columns may differ), and the dataset holds exactly the manifest's."""

@@ -12,7 +12,7 @@ from ..markdown import B_OPEN, Doc, text_of
 from .parser_config import NAME_KEY, parse_config
 
 
-@dataclass
+@dataclass(slots=True)  # (one per page: slots make it, and each access to it, cheaper)
 class PageResult:
     path: str
     kind: str
@@ -25,10 +25,18 @@ class PageResult:
     continues: str | None = None  # for continuation pages: the data-source page they extend
 
     def add(self, table: str, row: tuple) -> None:
-        self.rows.setdefault(table, []).append(row)
+        rows = self.rows.get(table)  # (setdefault would make an empty list at every call)
+        if rows is None:
+            self.rows[table] = [row]
+        else:
+            rows.append(row)
 
     def extend(self, table: str, rows: list) -> None:
-        self.rows.setdefault(table, []).extend(rows)
+        have = self.rows.get(table)  # (as in add)
+        if have is None:
+            self.rows[table] = list(rows)
+        else:
+            have.extend(rows)
 
 
 def table_kind(header_meanings: tuple, names: tuple, under_matrix_title: bool) -> str | None:
@@ -204,23 +212,27 @@ def _heading_bits(text: str) -> int:
     return bits
 
 
+_NONE: frozenset = frozenset()  # (what a page without tables has of table kinds and meanings)
+
+
 def classify(doc: Doc) -> tuple[str, list]:
     """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
     for t in doc.tables:
-        kind, meanings = _table_kind(tuple(text_of(c) for c in t.header), t.heading.text if t.heading else "")
+        kind, meanings = _table_kind(tuple(map(text_of, t.header)), t.heading.text if t.heading else "")
         if kind == MAYBE_COUNTS:
             kind = "counts" if _numbers_first_row(t, meanings) else _detail_kind(set(meanings))
         elif kind == LIKELY_COUNTS:
             kind = _detail_kind(set(meanings)) if t.rows and _items_row(t.rows[0], meanings) else "counts"
         tables.append((t, kind, list(meanings)))
-    kinds = {k for _, k, _ in tables}
-    meanings_seen = {m for _, _, ms in tables for m in ms}
-    labels = [h.text for h in doc.headings]
+    # (Most pages, parser pages, have no table: nothing to gather from them.)
+    kinds = {k for _, k, _ in tables} if tables else _NONE
+    meanings_seen = {m for _, _, ms in tables for m in ms} if tables else _NONE
     seen = 0  # what any heading says
-    for text in labels:
-        seen |= _heading_bits(text)
-    first = _heading_bits(labels[0]) if labels else 0  # what the page's first heading says
+    for h in doc.headings:
+        bits = _HEADING_BITS.get(h.text)  # (_heading_bits, without its call when it is known)
+        seen |= _heading_bits(h.text) if bits is None else bits
+    first = _heading_bits(doc.headings[0].text) if doc.headings else 0  # what the page's first heading says
     has_vendor = bool(seen & _VENDOR)
     has_product = bool(seen & _PRODUCT)
     if "use_cases" in kinds:
@@ -234,8 +246,8 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "index", tables  # the correlation-rule change log: changes, not the rules
     # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
     # is left, which use-case pages share), so the tables decide when they are clear.
-    use_case_table = any(_use_case_table(ms) for _, _, ms in tables)
-    if not use_case_table and (any(_correlation_table(ms) for _, _, ms in tables) or (
+    use_case_table = bool(tables) and any(_use_case_table(ms) for _, _, ms in tables)
+    if not use_case_table and (tables and any(_correlation_table(ms) for _, _, ms in tables) or (
             correlation and (has_vendor or {"rule_name", "name"} & meanings_seen))):
         return "correlation_rules", tables
     has_use_case_label = bool(seen & _USE_CASE)
