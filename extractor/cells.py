@@ -72,9 +72,25 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+# Item text -> what technique() read in it: the same items fill cell after cell (`T1078 - Valid
+# Accounts` in most TTP cells of a release), each read once. (None is a value there.)
+_TECHNIQUES: dict = {}
+_UNREAD = object()
+
+
 def technique(text: str) -> tuple[str, str | None] | None:
     """`T1078 - Valid Accounts` (any spelling _TTP and its kin read) -> ("T1078", "Valid
     Accounts"); the name is None when the text has none. None: not a technique."""
+    found = _TECHNIQUES.get(text, _UNREAD)
+    if found is _UNREAD:
+        found = _technique(text)
+        if len(_TECHNIQUES) >= _REMEMBERED_MAX:
+            _TECHNIQUES.clear()
+        _TECHNIQUES[text] = found
+    return found
+
+
+def _technique(text: str) -> tuple[str, str | None] | None:
     m = _TTP.match(text) or _TTP_BARE.match(text) or _TTP_AFTER.match(text)
     if m is None:
         return None

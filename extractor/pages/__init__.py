@@ -119,7 +119,9 @@ def _numbers_row(row, meanings) -> bool:
     return len(numbers) >= 2 and all(v.replace(",", "").isdigit() for v in numbers)
 
 
-_KINDS: dict = {}  # (header names, under a matrix title) -> (table kind, meanings): few repeat
+# (header names, under a matrix title) -> (table kind, meanings, whether a use-case table, whether a
+# correlation-rule table): few repeat, and what the meanings say is judged once for each
+_KINDS: dict = {}
 
 
 _MATRIX_HEADINGS: dict = {}  # heading text -> whether it is a matrix title: headings repeat
@@ -136,7 +138,8 @@ def _table_kind(names: tuple, heading_text: str) -> tuple:
     found = _KINDS.get(key)
     if found is None:
         meanings = tuple(headers.meaning(n) for n in names)
-        found = (table_kind(meanings, names, key[1]), meanings)
+        found = (table_kind(meanings, names, key[1]), meanings, _use_case_table(meanings),
+                 _correlation_table(meanings))
         if len(_KINDS) < 4096:
             _KINDS[key] = found
     return found
@@ -218,8 +221,12 @@ _NONE: frozenset = frozenset()  # (what a page without tables has of table kinds
 def classify(doc: Doc) -> tuple[str, list]:
     """(page kind, [(table, table kind, column meanings)]), judged by headings and tables."""
     tables = []
+    use_case_table = correlation_table = False  # whether any table is one (both read off meanings)
     for t in doc.tables:
-        kind, meanings = _table_kind(tuple(map(text_of, t.header)), t.heading.text if t.heading else "")
+        kind, meanings, is_use_case, is_correlation = _table_kind(tuple(map(text_of, t.header)),
+                                                                  t.heading.text if t.heading else "")
+        use_case_table = use_case_table or is_use_case
+        correlation_table = correlation_table or is_correlation
         if kind == MAYBE_COUNTS:
             kind = "counts" if _numbers_first_row(t, meanings) else _detail_kind(set(meanings))
         elif kind == LIKELY_COUNTS:
@@ -246,8 +253,7 @@ def classify(doc: Doc) -> tuple[str, list]:
         return "index", tables  # the correlation-rule change log: changes, not the rules
     # Titles vary (`Rules by Product and UseCase`, none at all: then only the `Use-Case:` label
     # is left, which use-case pages share), so the tables decide when they are clear.
-    use_case_table = bool(tables) and any(_use_case_table(ms) for _, _, ms in tables)
-    if not use_case_table and (tables and any(_correlation_table(ms) for _, _, ms in tables) or (
+    if not use_case_table and (correlation_table or (
             correlation and (has_vendor or {"rule_name", "name"} & meanings_seen))):
         return "correlation_rules", tables
     has_use_case_label = bool(seen & _USE_CASE)

@@ -172,15 +172,17 @@ def _products(result, table, meanings, use_case, vendor) -> str | None:
         line = row.line
         # (one product a row; a cell naming several, a link each, gives each the row's records)
         product_cell = cell_of(row, col, "product")
-        named: list[tuple[str | None, str | None]] = [(tok[1], cells.clean(tok[2])) for tok in product_cell
-                 if type(tok) is tuple and tok[0] == "a" and cells.clean(tok[2])]
+        named: list[tuple[str | None, str | None]] = [(tok[1], link_text) for tok in product_cell
+                 if type(tok) is tuple and tok[0] == "a" and (link_text := cells.clean(tok[2]))]
         # (several only when nothing but breaks and separators stand between the links: a
         # link in words beside a product, `[X](..) ([notes](..))`, is no product)
         if len(named) < 2 or any(type(tok) is str and tok.strip(" ,;/&") and tok.strip().lower() != "and"
                                  or type(tok) is tuple and tok[0] not in ("a", "br")
                                  for tok in product_cell):
-            page, text = cells.first_link(product_cell)
-            named = [(page, text or None)]
+            # (a cell that is one named link, most: named holds just what first_link reads)
+            if not (named and len(product_cell) == 1):
+                page, text = cells.first_link(product_cell)
+                named = [(page, text or None)]
         if named[0][1] is None:
             result.issues.append(issue(path, line, "empty-product", "the row names no product"))
         rules = models = None
@@ -188,15 +190,19 @@ def _products(result, table, meanings, use_case, vendor) -> str | None:
             (rules, models, _rm_page), problems = cells.content(cell_of(row, col, "content"))
             for msg in problems:
                 result.issues.append(issue(path, line, "bad-content", msg))
-        event_types = ", ".join(cells.list_items(cell_of(row, col, "activity_types"))) or None
-        categories = cells.list_items(cell_of(row, col, "category"))
+        # (Most pages have neither column: an empty cell lists nothing, read without a call.)
+        types_cell = cell_of(row, col, "activity_types")
+        event_types = (", ".join(cells.list_items(types_cell)) or None) if types_cell else None
+        category_cell = cell_of(row, col, "category")
+        categories = cells.list_items(category_cell) if category_cell else []
         ttps, problems = cells.ttps(cell_of(row, col, "mitre_ttps"))
         for msg in problems:
             result.issues.append(issue(path, line, "bad-ttp", msg))
         for product_page, product in named:
             for category in categories:
                 result.add("use_case_categories", (vendor, product, use_case, category, path, line))
-            for tid, name in ttps or [(None, None)]:
-                result.add("use_case_products", (use_case, vendor, product, tid, name, rules, models,
-                                                 event_types, path, line, product_page))
+            # (a row names up to dozens of techniques: its records are added in one call)
+            result.extend("use_case_products", [(use_case, vendor, product, tid, name, rules, models,
+                                                 event_types, path, line, product_page)
+                                                for tid, name in ttps or [(None, None)]])
     return vendor_label
